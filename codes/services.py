@@ -1,0 +1,851 @@
+"""The service layer for codes: every change to a code, and to the unit states codes decide,
+goes through these functions (DOMAIN.md is the specification).
+
+Each public function takes keyword-only arguments and the acting user (or `cms.actors.SYSTEM`),
+checks the actor's rights and the domain rules, locks the rows it changes (units before codes,
+each in primary-key order: see `codes.locking`), writes the audit entries in the same
+transaction, and raises `cms.errors.DomainError` on refusal. Bulk functions are all-or-nothing:
+they check every row, and when any is refused they raise with the complete list and change
+nothing.
+"""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from audit.models import Action
+from audit.services import event_build, events_write
+from cms.actors import ANONYMOUS, SYSTEM, is_person
+from cms.errors import DomainError, NotFound, PermissionDenied, Refusal
+from cms.models import Account
+from units.models import Unit, normalize_hardware_id
+
+from . import text as code_text
+from .locking import lock_codes, lock_units
+from .models import ON_UNIT_STATES, Batch, Code, CodeState
+from .selectors import code_state, code_use_by_passed
+
+logger = logging.getLogger(__name__)
+
+
+# --- actors ------------------------------------------------------------------------------------
+
+
+def _require_account(actor) -> Account:
+    """The actor's account, if the actor is a signed-in user of an active account."""
+    if not is_person(actor) or actor.account_id is None or not actor.is_active:
+        raise PermissionDenied()
+    account = actor.account
+    if not account.is_active:
+        raise PermissionDenied(_("Your account is disabled."))
+    return account
+
+
+def _require_writer(actor) -> Account:
+    account = _require_account(actor)
+    if not actor.can_write:
+        raise PermissionDenied(_("Your role can only view."))
+    return account
+
+
+def _require_provider_admin(actor) -> Account:
+    account = _require_account(actor)
+    if not (account.is_provider and actor.is_account_admin):
+        raise PermissionDenied(_("Only the provider's admins can do this."))
+    return account
+
+
+def _pk(item) -> int:
+    return item if isinstance(item, int) else item.pk
+
+
+def _label(code: Code | None, pk: int) -> str:
+    return code.display_text if code is not None else f"#{pk}"
+
+
+def _when(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+# --- recording what the clock decided -------------------------------------------------------
+
+
+def _record_clock(codes: Iterable[Code], *, now: datetime, actor, events: list) -> set[int]:
+    """Bring the recorded status of locked codes in line with the clock: record expirations
+    (and lapsed use-by dates), then starts of scheduled codes. Returns the ids of the units
+    whose codes changed. Two statements, expirations first, so a unit never holds two rows
+    marked running, even for a moment."""
+    expired, started = [], []
+    touched_units: set[int] = set()
+    for code in codes:
+        derived = code_state(code, now)
+        if derived == code.status:
+            continue
+        if code.status == CodeState.SCHEDULED and derived in (CodeState.RUNNING, CodeState.EXPIRED):
+            events.append(event_build(action=Action.STARTED, actor=actor, occurred_at=now, code=code, unit_id=code.unit_id))
+        if derived == CodeState.EXPIRED:
+            expired.append(code)
+            events.append(
+                event_build(
+                    action=Action.EXPIRED,
+                    actor=actor,
+                    occurred_at=now,
+                    code=code,
+                    unit_id=code.unit_id,
+                    details={"use_by_passed": True} if code.activated_at is None else {},
+                )
+            )
+        elif derived == CodeState.RUNNING:
+            started.append(code)
+        code.status = derived
+        if code.unit_id is not None:
+            touched_units.add(code.unit_id)
+    if expired:
+        Code.objects.filter(pk__in=[c.pk for c in expired]).update(status=CodeState.EXPIRED)
+    if started:
+        Code.objects.filter(pk__in=[c.pk for c in started]).update(status=CodeState.RUNNING)
+    return touched_units
+
+
+def _record_unit_states(units: dict[int, Unit], unit_ids: Iterable[int], *, now, actor, events: list) -> None:
+    """Write each locked unit's active flag as its codes decide now, with an audit entry for
+    every unit whose state changes."""
+    ids = set(unit_ids)
+    if not ids:
+        return
+    active_ids = set(
+        Code.objects.filter(unit_id__in=ids, activated_at__lte=now, expires_at__gt=now).values_list(
+            "unit_id", flat=True
+        )
+    )
+    activate = [units[i] for i in ids if i in active_ids and not units[i].is_active]
+    deactivate = [units[i] for i in ids if i not in active_ids and units[i].is_active]
+    if activate:
+        Unit.objects.filter(pk__in=[u.pk for u in activate]).update(is_active=True)
+    if deactivate:
+        Unit.objects.filter(pk__in=[u.pk for u in deactivate]).update(is_active=False)
+    for unit in activate:
+        unit.is_active = True
+        events.append(event_build(action=Action.UNIT_ACTIVATED, actor=actor, occurred_at=now, unit=unit))
+    for unit in deactivate:
+        unit.is_active = False
+        events.append(event_build(action=Action.UNIT_DEACTIVATED, actor=actor, occurred_at=now, unit=unit))
+
+
+def _lock_for_units(code_ids: Iterable[int], unit_ids: Iterable[int], *, now, actor, events: list):
+    """Lock the units, then (one statement, primary-key order) the given codes together with
+    every code recorded as sitting on those units; record what the clock has decided for the
+    latter. Returns (units by id, codes by id, live chain per unit id sorted by start)."""
+    units = lock_units(unit_ids)
+    code_ids = set(code_ids)
+    rows = (
+        Code.objects.filter(Q(pk__in=code_ids) | Q(unit_id__in=list(units), status__in=ON_UNIT_STATES))
+        .select_related("holder")
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    codes = {code.pk: code for code in rows}
+    on_units = [c for c in codes.values() if c.unit_id in units and c.status in ON_UNIT_STATES]
+    _record_clock(on_units, now=now, actor=actor, events=events)
+    chains: dict[int, list[Code]] = {unit_id: [] for unit_id in units}
+    for code in on_units:
+        if code_state(code, now) in ON_UNIT_STATES:
+            chains[code.unit_id].append(code)
+    for chain in chains.values():
+        chain.sort(key=lambda c: c.activated_at)
+    return units, codes, chains
+
+
+def _rebase_chain(chain: list[Code], *, now, actor, events: list, unit: Unit) -> list[Code]:
+    """Lay a unit's remaining codes end to end with no gap: behind the running code if there is
+    one, otherwise starting now. Returns the codes whose position changed."""
+    moved = []
+    running = chain[0] if chain and chain[0].activated_at <= now else None
+    cursor = running.expires_at if running else now
+    for code in chain:
+        if code is running:
+            continue
+        if code.activated_at != cursor:
+            code.activated_at = cursor
+            code.expires_at = cursor + timedelta(days=code.period_days)
+            moved.append(code)
+            if cursor <= now:
+                code.status = CodeState.RUNNING
+                events.append(event_build(action=Action.STARTED, actor=actor, occurred_at=now, code=code, unit=unit))
+        cursor = code.expires_at
+    return moved
+
+
+def _save_positions(codes: list[Code]) -> None:
+    # One row at a time, in chain order: each move is earlier than the row after it, so the
+    # partial unique indexes on (unit, activated_at) and running codes never see a clash.
+    for code in codes:
+        code.save(update_fields=["unit", "activated_at", "expires_at", "status"])
+
+
+# --- attaching --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pairing:
+    code_id: int
+    unit_id: int
+
+
+def _attach_pairs(
+    pairs: list[_Pairing],
+    *,
+    actor,
+    visible_from: Account | None,
+    now: datetime,
+    action: str,
+    client_address: str | None = None,
+) -> list[Code]:
+    """Attach each code to its unit, in order; all-or-nothing. `visible_from` limits which codes
+    and units the actor may name (None: the public redemption page, which has its own checks)."""
+    events: list = []
+    units, codes, chains = _lock_for_units(
+        [p.code_id for p in pairs], [p.unit_id for p in pairs], now=now, actor=SYSTEM, events=events
+    )
+    refusals: list[Refusal] = []
+    attached: list[Code] = []
+    seen: set[int] = set()
+    for pair in pairs:
+        code, unit = codes.get(pair.code_id), units.get(pair.unit_id)
+        label = _label(code, pair.code_id)
+        if code is None or (visible_from is not None and not visible_from.contains(code.holder)):
+            refusals.append(Refusal(label, _("No such code in your part of the network."), "not_found"))
+            continue
+        if unit is None or (visible_from is not None and not visible_from.contains(unit.owner)):
+            refusals.append(Refusal(label, _("No such unit in your part of the network."), "not_found"))
+            continue
+        if code.pk in seen:
+            refusals.append(Refusal(label, _("This code is listed more than once."), "duplicate"))
+            continue
+        seen.add(code.pk)
+        state = code_state(code, now)
+        if state == CodeState.REVOKED:
+            refusals.append(Refusal(label, _("This code has been revoked."), "code_revoked"))
+            continue
+        if state == CodeState.EXPIRED:
+            if code_use_by_passed(code, now):
+                refusals.append(
+                    Refusal(
+                        label,
+                        _("This code had to be used by %(date)s.") % {"date": date_format(code.use_by)},
+                        "code_use_by_passed",
+                    )
+                )
+            else:
+                refusals.append(Refusal(label, _("This code has expired."), "code_expired"))
+            continue
+        if state in ON_UNIT_STATES:
+            refusals.append(Refusal(label, _("This code is already in use on a unit."), "code_already_used"))
+            continue
+        if not code.holder.contains(unit.owner):
+            refusals.append(
+                Refusal(
+                    label,
+                    _("Unit %(unit)s is outside the part of the network that holds this code (%(holder)s).")
+                    % {"unit": unit.hardware_id, "holder": code.holder.name},
+                    "outside_branch",
+                )
+            )
+            continue
+        chain = chains[unit.pk]
+        running = chain[0] if chain and chain[0].activated_at <= now else None
+        if state == CodeState.RELEASED:
+            # A started code keeps its own clock: it can only fill a unit that has no cover.
+            if running is not None:
+                refusals.append(
+                    Refusal(
+                        label,
+                        _(
+                            "This code has already started and keeps running on its own clock; it can only go "
+                            "onto a unit without cover, and unit %(unit)s is covered until %(until)s."
+                        )
+                        % {"unit": unit.hardware_id, "until": _when(chain[-1].expires_at)},
+                        "unit_covered",
+                    )
+                )
+                continue
+            code.unit = unit
+            code.status = CodeState.RUNNING
+        else:  # available: start now, or queue behind the unit's cover with no gap
+            start = chain[-1].expires_at if chain else now
+            code.unit = unit
+            code.activated_at = start
+            code.expires_at = start + timedelta(days=code.period_days)
+            code.status = CodeState.RUNNING if start <= now else CodeState.SCHEDULED
+        chain.append(code)
+        attached.append(code)
+        if action == Action.REDEEMED:
+            event_action = Action.REDEEMED
+        else:
+            event_action = Action.SCHEDULED if code.status == CodeState.SCHEDULED else Action.ATTACHED
+        events.append(
+            event_build(
+                action=event_action,
+                actor=actor,
+                occurred_at=now,
+                code=code,
+                unit=unit,
+                client_address=client_address,
+                details={"scheduled": True} if code.status == CodeState.SCHEDULED else {},
+            )
+        )
+    if refusals:
+        raise DomainError.for_refusals(refusals, len(pairs))
+    _save_positions(sorted(attached, key=lambda c: (c.unit_id, c.activated_at)))
+    _record_unit_states(units, {c.unit_id for c in attached}, now=now, actor=actor, events=events)
+    events_write(events)
+    return attached
+
+
+def codes_attach(*, pairs: Iterable[tuple], actor, now: datetime | None = None, client_address=None) -> list[Code]:
+    """Attach many codes, each to its unit (pairs of code and unit, objects or ids), in order:
+    several codes for one unit queue up behind each other. All-or-nothing."""
+    now = now or timezone.now()
+    account = _require_writer(actor)
+    pairings = [_Pairing(_pk(code), _pk(unit)) for code, unit in pairs]
+    if not pairings:
+        return []
+    with transaction.atomic():
+        return _attach_pairs(
+            pairings, actor=actor, visible_from=account, now=now, action=Action.ATTACHED, client_address=client_address
+        )
+
+
+def code_attach(*, code: Code | int, unit: Unit | int, actor, now: datetime | None = None, client_address=None) -> Code:
+    """Attach one code to one unit: it starts now if the unit has no running code, otherwise it
+    is scheduled to start exactly when the unit's cover ends."""
+    return codes_attach(pairs=[(code, unit)], actor=actor, now=now, client_address=client_address)[0]
+
+
+# --- releasing --------------------------------------------------------------------------------
+
+
+def codes_release(*, codes: Iterable[Code | int], actor, now: datetime | None = None) -> list[Code]:
+    """Detach codes from their units. A running code becomes released and keeps its clock
+    (nothing is refunded); a scheduled code becomes available again. The unit's remaining codes
+    move forward so its cover has no hole. All-or-nothing."""
+    now = now or timezone.now()
+    account = _require_writer(actor)
+    ids = [_pk(c) for c in codes]
+    if not ids:
+        return []
+    with transaction.atomic():
+        events: list = []
+        seen_units = dict(Code.objects.filter(pk__in=ids).values_list("pk", "unit_id"))
+        units, locked, chains = _lock_for_units(ids, seen_units.values(), now=now, actor=SYSTEM, events=events)
+        refusals, released = [], []
+        for pk in ids:
+            code = locked.get(pk)
+            if code is None or not account.contains(code.holder):
+                refusals.append(Refusal(_label(code, pk), _("No such code in your part of the network."), "not_found"))
+                continue
+            if code.unit_id != seen_units.get(pk):
+                refusals.append(Refusal(code.display_text, _("This code changed meanwhile; try again."), "conflict"))
+                continue
+            if code in released:
+                continue
+            if code_state(code, now) not in ON_UNIT_STATES:
+                refusals.append(Refusal(code.display_text, _("This code is not on a unit."), "invalid_state"))
+                continue
+            released.append(code)
+        if refusals:
+            raise DomainError.for_refusals(refusals, len(ids))
+
+        moved: list[Code] = []
+        for code in released:
+            unit = units[code.unit_id]
+            chains[unit.pk].remove(code)
+            was_running = code.activated_at <= now
+            code.unit = None
+            if was_running:
+                code.status = CodeState.RELEASED
+            else:
+                code.activated_at = code.expires_at = None
+                code.status = CodeState.AVAILABLE
+            events.append(
+                event_build(
+                    action=Action.RELEASED,
+                    actor=actor,
+                    occurred_at=now,
+                    code=code,
+                    unit=unit,
+                    details={} if was_running else {"was_scheduled": True},
+                )
+            )
+        for unit_id in {u for u in seen_units.values() if u in units}:
+            moved += _rebase_chain(chains[unit_id], now=now, actor=actor, events=events, unit=units[unit_id])
+        _save_positions(released)
+        _save_positions(sorted(moved, key=lambda c: (c.unit_id, c.activated_at)))
+        _record_unit_states(units, seen_units.values(), now=now, actor=actor, events=events)
+        events_write(events)
+        return released
+
+
+def code_release(*, code: Code | int, actor, now: datetime | None = None) -> Code:
+    return codes_release(codes=[code], actor=actor, now=now)[0]
+
+
+# --- sharing, recalling, revoking -------------------------------------------------------------
+
+
+def _check_unstarted(code: Code, now, verb: str) -> Refusal | None:
+    state = code_state(code, now)
+    if state == CodeState.AVAILABLE:
+        return None
+    if state in ON_UNIT_STATES:
+        reason = _("Only a code that sits on no unit can be %(verb)s; release it first.") % {"verb": verb}
+    else:
+        reason = _("Only a code that has never started can be %(verb)s; this one is %(state)s.") % {
+            "verb": verb,
+            "state": CodeState(state).label.lower(),
+        }
+    return Refusal(code.display_text, reason, "invalid_state")
+
+
+def codes_share(
+    *, codes: Iterable[Code | int], to_account: Account | int, actor, now: datetime | None = None
+) -> int:
+    """Move unstarted codes down the tree to an account below their current holder."""
+    now = now or timezone.now()
+    account = _require_writer(actor)
+    target = Account.objects.filter(pk=_pk(to_account)).first()
+    if target is None or not account.contains(target):
+        raise NotFound(_("No such account in your part of the network."))
+    ids = [_pk(c) for c in codes]
+    if not ids:
+        return 0
+    with transaction.atomic():
+        locked = lock_codes(ids)
+        refusals, events, seen = [], [], set()
+        for pk in ids:
+            code = locked.get(pk)
+            if code is None or not account.contains(code.holder):
+                refusals.append(Refusal(_label(code, pk), _("No such code in your part of the network."), "not_found"))
+                continue
+            if pk in seen:
+                continue
+            seen.add(pk)
+            if (refusal := _check_unstarted(code, now, _("shared"))) is not None:
+                refusals.append(refusal)
+                continue
+            if not code.holder.strictly_contains(target):
+                refusals.append(
+                    Refusal(
+                        code.display_text,
+                        _("%(target)s is not below %(holder)s, the code's holder.")
+                        % {"target": target.name, "holder": code.holder.name},
+                        "outside_branch",
+                    )
+                )
+                continue
+            if not target.is_active:
+                refusals.append(Refusal(code.display_text, _("%(target)s is disabled.") % {"target": target.name}, "invalid_state"))
+                continue
+            from_account = code.holder
+            code.holder = target
+            events.append(
+                event_build(
+                    action=Action.SHARED, actor=actor, occurred_at=now, code=code,
+                    from_account=from_account, to_account=target,
+                )
+            )
+        if refusals:
+            raise DomainError.for_refusals(refusals, len(ids))
+        Code.objects.filter(pk__in=seen).update(holder=target)
+        events_write(events)
+        return len(seen)
+
+
+def code_share(*, code: Code | int, to_account: Account | int, actor, now: datetime | None = None) -> int:
+    return codes_share(codes=[code], to_account=to_account, actor=actor, now=now)
+
+
+def codes_recall(*, codes: Iterable[Code | int], actor, now: datetime | None = None) -> int:
+    """Move unstarted codes held below the actor's account back up to it."""
+    now = now or timezone.now()
+    account = _require_writer(actor)
+    ids = [_pk(c) for c in codes]
+    if not ids:
+        return 0
+    with transaction.atomic():
+        locked = lock_codes(ids)
+        refusals, events, seen = [], [], set()
+        for pk in ids:
+            code = locked.get(pk)
+            if code is None or not account.contains(code.holder):
+                refusals.append(Refusal(_label(code, pk), _("No such code in your part of the network."), "not_found"))
+                continue
+            if pk in seen:
+                continue
+            seen.add(pk)
+            if code.holder_id == account.pk:
+                refusals.append(Refusal(code.display_text, _("Your account already holds this code."), "invalid_state"))
+                continue
+            if (refusal := _check_unstarted(code, now, _("recalled"))) is not None:
+                refusals.append(refusal)
+                continue
+            from_account = code.holder
+            code.holder = account
+            events.append(
+                event_build(
+                    action=Action.RECALLED, actor=actor, occurred_at=now, code=code,
+                    from_account=from_account, to_account=account,
+                )
+            )
+        if refusals:
+            raise DomainError.for_refusals(refusals, len(ids))
+        Code.objects.filter(pk__in=seen).update(holder=account)
+        events_write(events)
+        return len(seen)
+
+
+def code_recall(*, code: Code | int, actor, now: datetime | None = None) -> int:
+    return codes_recall(codes=[code], actor=actor, now=now)
+
+
+def codes_revoke(*, codes: Iterable[Code | int], actor, reason: str = "", now: datetime | None = None) -> int:
+    """Void codes that never started (provider admins only). Final."""
+    now = now or timezone.now()
+    account = _require_provider_admin(actor)
+    ids = [_pk(c) for c in codes]
+    if not ids:
+        return 0
+    with transaction.atomic():
+        locked = lock_codes(ids)
+        refusals, events, seen = [], [], set()
+        for pk in ids:
+            code = locked.get(pk)
+            if code is None or not account.contains(code.holder):
+                refusals.append(Refusal(_label(code, pk), _("No such code in your part of the network."), "not_found"))
+                continue
+            if pk in seen:
+                continue
+            seen.add(pk)
+            if (refusal := _check_unstarted(code, now, _("revoked"))) is not None:
+                refusals.append(refusal)
+                continue
+            code.revoked_at = now
+            code.status = CodeState.REVOKED
+            events.append(
+                event_build(
+                    action=Action.REVOKED, actor=actor, occurred_at=now, code=code,
+                    details={"reason": reason} if reason else {},
+                )
+            )
+        if refusals:
+            raise DomainError.for_refusals(refusals, len(ids))
+        Code.objects.filter(pk__in=seen).update(revoked_at=now, status=CodeState.REVOKED)
+        events_write(events)
+        return len(seen)
+
+
+def code_revoke(*, code: Code | int, actor, reason: str = "", now: datetime | None = None) -> int:
+    return codes_revoke(codes=[code], actor=actor, reason=reason, now=now)
+
+
+# --- redeeming (end customers) ----------------------------------------------------------------
+
+#: Refusal codes that must all read "not valid" on the public page, so nobody can probe which.
+_NOT_VALID = {"code_revoked", "code_use_by_passed", "not_found"}
+
+
+def _not_valid() -> DomainError:
+    return DomainError(_("This code is not valid."), code="code_not_valid")
+
+
+def code_redeem(
+    *,
+    code_text: str,
+    hardware_id: str,
+    actor=ANONYMOUS,
+    client_address: str | None = None,
+    now: datetime | None = None,
+) -> Code:
+    """An end customer applies a code to their own unit (the public page, or a signed-in
+    customer). Refusals are recorded as `redeem_refused` (outside the refused transaction)."""
+    now = now or timezone.now()
+    found: dict = {}
+    try:
+        with transaction.atomic():
+            return _redeem(code_text, hardware_id, actor=actor, client_address=client_address, now=now, found=found)
+    except DomainError as refusal:
+        with transaction.atomic():
+            events_write(
+                [
+                    event_build(
+                        action=Action.REDEEM_REFUSED,
+                        actor=actor,
+                        occurred_at=now,
+                        code=found.get("code"),
+                        unit=found.get("unit"),
+                        client_address=client_address,
+                        details={"reason": refusal.code},
+                    )
+                ]
+            )
+        raise
+
+
+def _redeem(typed_code, typed_hardware_id, *, actor, client_address, now, found) -> Code:
+    canonical = code_text.normalize(typed_code)
+    if not code_text.is_well_formed(canonical):
+        raise DomainError(_("This code looks mistyped: check it and try again."), code="code_mistyped")
+    own_account = None
+    if is_person(actor):
+        own_account = _require_writer(actor)
+    code = Code.objects.filter(text=canonical).select_related("holder").first()
+    if code is None or (own_account is not None and code.provider_id != own_account.get_provider().pk):
+        raise _not_valid()
+    found["code"] = code
+    unit = Unit.objects.filter(
+        provider_id=code.provider_id, hardware_id=normalize_hardware_id(typed_hardware_id)
+    ).select_related("owner").first()
+    if unit is None or (own_account is not None and not own_account.contains(unit.owner)):
+        raise DomainError(_("No unit with this hardware id can take this code."), code="unit_not_eligible")
+    found["unit"] = unit
+    try:
+        return _attach_pairs(
+            [_Pairing(code.pk, unit.pk)],
+            actor=actor,
+            visible_from=None,
+            now=now,
+            action=Action.REDEEMED,
+            client_address=client_address,
+        )[0]
+    except DomainError as error:
+        reason = error.refusals[0].code if error.refusals else error.code
+        if reason in _NOT_VALID:
+            raise _not_valid() from error
+        if reason == "code_already_used":
+            raise DomainError(_("This code has already been used."), code="code_already_used") from error
+        if reason == "code_expired":
+            raise DomainError(_("This code has expired."), code="code_expired") from error
+        if reason == "outside_branch":
+            raise DomainError(_("No unit with this hardware id can take this code."), code="unit_not_eligible") from error
+        raise
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+def _validated_batch_terms(*, quantity, period_days, unit_price, currency, use_by, now) -> tuple:
+    problems = []
+    try:
+        quantity = int(quantity)
+        if not 1 <= quantity <= settings.KEYLINE_MAX_BATCH:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append(
+            Refusal("quantity", _("Quantity must be between 1 and %(max)d.") % {"max": settings.KEYLINE_MAX_BATCH}, "validation_error")
+        )
+    try:
+        period_days = int(period_days)
+        if not 1 <= period_days <= 3660:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append(Refusal("period_days", _("The period must be between 1 and 3660 days."), "validation_error"))
+    try:
+        unit_price = Decimal(str(unit_price)).quantize(Decimal("0.01"))
+        if unit_price < 0 or unit_price >= Decimal("1e10"):
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        problems.append(Refusal("unit_price", _("The unit price must be a positive amount."), "validation_error"))
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        problems.append(Refusal("currency", _("The currency must be a three-letter code such as EUR."), "validation_error"))
+    if use_by is not None and use_by < now.date():
+        problems.append(Refusal("use_by", _("The use-by date cannot be in the past."), "validation_error"))
+    if problems:
+        raise DomainError(_("The batch was not created: please correct the errors."), code="validation_error", refusals=problems)
+    return quantity, period_days, unit_price, currency
+
+
+def batch_generate(
+    *,
+    actor,
+    quantity: int,
+    period_days: int,
+    unit_price,
+    currency: str,
+    use_by=None,
+    note: str = "",
+    background: bool | None = None,
+    now: datetime | None = None,
+) -> Batch:
+    """Create a batch of new codes held by the provider (provider admins only).
+
+    Small batches are generated in this transaction. Large ones (over KEYLINE_SYNC_BATCH_LIMIT,
+    or `background=True`) are created empty and filled by a Celery task sent after commit;
+    `Batch.generated_count` shows its progress.
+    """
+    now = now or timezone.now()
+    account = _require_provider_admin(actor)
+    quantity, period_days, unit_price, currency = _validated_batch_terms(
+        quantity=quantity, period_days=period_days, unit_price=unit_price, currency=currency, use_by=use_by, now=now
+    )
+    if background is None:
+        background = quantity > settings.KEYLINE_SYNC_BATCH_LIMIT
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            provider=account,
+            created_by=actor,
+            quantity=quantity,
+            period_days=period_days,
+            unit_price=unit_price,
+            currency=currency,
+            use_by=use_by,
+            note=(note or "")[:500],
+            status=Batch.Status.GENERATING,
+        )
+        if background:
+            from .tasks import batch_fill_task
+
+            transaction.on_commit(lambda: batch_fill_task.delay(batch.pk))
+        else:
+            batch_fill(batch_id=batch.pk, now=now)
+            batch.refresh_from_db()
+    return batch
+
+
+def batch_fill(*, batch_id: int, chunk_size: int = 5000, now: datetime | None = None) -> Batch:
+    """Generate a batch's missing codes in chunks, one transaction each, so progress is visible
+    and a crash resumes where it stopped. Safe to run twice at once: the batch row is locked."""
+    while True:
+        with transaction.atomic():
+            batch = Batch.objects.select_for_update().select_related("created_by__account").get(pk=batch_id)
+            missing = batch.quantity - batch.generated_count
+            if missing <= 0:
+                if batch.status != Batch.Status.READY:
+                    batch.status = Batch.Status.READY
+                    batch.save(update_fields=["status"])
+                return batch
+            moment = now or timezone.now()
+            codes = _insert_codes(batch, min(missing, chunk_size))
+            actor = batch.created_by or SYSTEM
+            events_write(
+                [event_build(action=Action.GENERATED, actor=actor, occurred_at=moment, code=code) for code in codes]
+            )
+            batch.generated_count += len(codes)
+            if batch.generated_count >= batch.quantity:
+                batch.status = Batch.Status.READY
+            batch.save(update_fields=["generated_count", "status"])
+
+
+def _insert_codes(batch: Batch, count: int) -> list[Code]:
+    for _attempt in range(5):
+        codes = [
+            Code(
+                text=code_text.generate(),
+                provider_id=batch.provider_id,
+                batch=batch,
+                period_days=batch.period_days,
+                use_by=batch.use_by,
+                holder_id=batch.provider_id,
+                status=CodeState.AVAILABLE,
+            )
+            for _ in range(count)
+        ]
+        try:
+            with transaction.atomic():
+                return Code.objects.bulk_create(codes, batch_size=5000)
+        except IntegrityError:  # 100 random bits: a clash is astronomically unlikely, but cheap to survive
+            logger.warning("code text collision while filling batch %s; retrying the chunk", batch.pk)
+    raise RuntimeError("could not generate unique codes")
+
+
+# --- the clock: background jobs ---------------------------------------------------------------
+
+
+@dataclass
+class ExpiryRun:
+    expired: int = 0
+    started: int = 0
+    units_changed: int = 0
+
+
+def _due_q(now: datetime) -> Q:
+    return (
+        Q(status__in=[CodeState.RUNNING, CodeState.RELEASED], expires_at__lte=now)
+        | Q(status=CodeState.SCHEDULED, activated_at__lte=now)
+        | Q(status=CodeState.AVAILABLE, use_by__lt=now.date())
+    )
+
+
+def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = None, actor=SYSTEM) -> ExpiryRun:
+    """Record what the clock has decided: expirations (and lapsed use-by dates), starts of
+    scheduled codes, and the units these leave active or deactivated. Works in bounded chunks,
+    one transaction each; idempotent; two runs at once record each change exactly once (the
+    second waits on the row locks, then finds nothing left to record)."""
+    now = now or timezone.now()
+    chunk_size = chunk_size or settings.KEYLINE_EXPIRY_CHUNK
+    run = ExpiryRun()
+    while True:
+        with transaction.atomic():
+            due = list(Code.objects.filter(_due_q(now)).order_by("pk").values_list("pk", "unit_id")[:chunk_size])
+            if not due:
+                return run
+            events: list = []
+            units = lock_units(unit_id for _pk_, unit_id in due)
+            locked = list(
+                Code.objects.filter(_due_q(now), pk__in=[pk for pk, _u in due])
+                .order_by("pk")
+                .select_for_update(of=("self",))
+            )
+            # Codes on these units that were recorded running may have ended too (they are in
+            # `due` then); the units' state follows from all their codes.
+            touched = _record_clock(locked, now=now, actor=actor, events=events)
+            run.expired += sum(1 for e in events if e.action == Action.EXPIRED)
+            run.started += sum(1 for e in events if e.action == Action.STARTED)
+            before = len(events)
+            _record_unit_states(units, touched & set(units), now=now, actor=actor, events=events)
+            run.units_changed += len(events) - before
+            events_write(events)
+        if len(due) < chunk_size:
+            return run
+
+
+def codes_archive_expired(*, now: datetime | None = None, chunk_size: int | None = None, actor=SYSTEM) -> int:
+    """Daily clean-up: detach expired codes from their units and mark them archived. They stay
+    in the database for reports (invariant 7); the working views hide them."""
+    now = now or timezone.now()
+    chunk_size = chunk_size or settings.KEYLINE_EXPIRY_CHUNK
+    codes_expire_due(now=now, chunk_size=chunk_size, actor=actor)
+    archived = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Code.objects.filter(status=CodeState.EXPIRED, archived_at__isnull=True)
+                .order_by("pk")
+                .values_list("pk", "unit_id")[:chunk_size]
+            )
+            if not due:
+                return archived
+            lock_units(unit_id for _pk_, unit_id in due)
+            locked = list(
+                Code.objects.filter(pk__in=[pk for pk, _u in due], status=CodeState.EXPIRED, archived_at__isnull=True)
+                .order_by("pk")
+                .select_for_update(of=("self",))
+            )
+            events = [
+                event_build(action=Action.ARCHIVED, actor=actor, occurred_at=now, code=code, unit_id=code.unit_id)
+                for code in locked
+            ]
+            Code.objects.filter(pk__in=[c.pk for c in locked]).update(unit=None, archived_at=now)
+            events_write(events)
+            archived += len(locked)
+        if len(due) < chunk_size:
+            return archived
