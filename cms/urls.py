@@ -13,6 +13,9 @@ urlpatterns = [
     path("units/", include("units.urls")),
     path("report/", include("audit.urls")),
     path("accounts/", include("cms.account_urls")),
+    path("redeem/", include("codes.redeem_urls")),
+    path("profile/", include("cms.profile_urls")),
+    path("api/", include("cms.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

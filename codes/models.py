@@ -182,3 +182,6 @@ class NoticeSeen(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["notice", "user"], name="notice_seen_once")]
+
+    def __str__(self):
+        return f"{self.notice} seen by {self.user_id}"
