@@ -726,7 +726,10 @@ def batch_fill(*, batch_id: int, chunk_size: int = 5000, now: datetime | None = 
     and a crash resumes where it stopped. Safe to run twice at once: the batch row is locked."""
     while True:
         with transaction.atomic():
-            batch = Batch.objects.select_for_update().select_related("created_by__account").get(pk=batch_id)
+            # of=("self",): created_by is nullable (an outer join), which PostgreSQL cannot lock.
+            batch = (
+                Batch.objects.select_for_update(of=("self",)).select_related("created_by__account").get(pk=batch_id)
+            )
             missing = batch.quantity - batch.generated_count
             if missing <= 0:
                 if batch.status != Batch.Status.READY:
