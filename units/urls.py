@@ -6,4 +6,5 @@ app_name = "units"
 
 urlpatterns = [
     path("", PlaceholderView.as_view(), name="list"),
+    path("<int:pk>/", PlaceholderView.as_view(), name="detail"),
 ]

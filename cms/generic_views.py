@@ -1,0 +1,225 @@
+"""Generic views of the window, written once (NetBox style): a list view is a declaration of
+its scoped queryset, filterset, table, export columns and bulk actions; a bulk action view is a
+declaration of its form and the one service call it makes.
+
+Rows for a bulk action come either as posted `pk`s or as "all matching the current filter",
+which re-runs the list's filterset on the server (never trusting a list of ids from the
+browser). Posted ids outside the user's part of the tree make the whole request a 404.
+"""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+
+from .errors import DomainError
+from .exports import ExportColumn, export_response
+
+__all__ = ["BulkAction", "BulkActionView", "ExportColumn", "ObjectListView"]
+
+PAGE_SIZES = (25, 50, 100, 250)
+DEFAULT_PAGE_SIZE = 50
+PREVIEW_ROWS = 50
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    label: str
+    url_name: str
+    style: str = "outline-primary"
+    # Who sees the button; the service still decides what is allowed.
+    needs_write: bool = True
+    needs_provider_admin: bool = False
+
+    def allowed_for(self, user) -> bool:
+        if self.needs_write and not getattr(user, "can_write", False):
+            return False
+        if self.needs_provider_admin and not (
+            user.account and user.account.is_provider and user.is_account_admin
+        ):
+            return False
+        return True
+
+
+class AccountRequiredMixin(LoginRequiredMixin):
+    """Signed in, with an active account (platform superusers without one use /admin/)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            account = getattr(request.user, "account", None)
+            if account is None or not account.is_active:
+                raise DjangoPermissionDenied(_("Your user has no active account."))
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):
+    template_name = "generic/object_list.html"
+    paginator_class = LazyPaginator
+    title = ""
+    url_name = ""  # this page's URL name, e.g. "codes:list"
+    export_columns: list[ExportColumn] = []
+    export_filename = "export"
+    bulk_actions: list[BulkAction] = []
+    # Extra buttons at the top right: (label, url name).
+    header_links: list[tuple[str, str]] = []
+
+    def get_base_queryset(self):
+        """The user's visible rows, from a selector. Subclasses must define it."""
+        raise NotImplementedError
+
+    def get_queryset(self):
+        return self.get_base_queryset()
+
+    def get_page_size(self) -> int:
+        try:
+            size = int(self.request.GET.get("per_page", DEFAULT_PAGE_SIZE))
+        except ValueError:
+            return DEFAULT_PAGE_SIZE
+        return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+    def get_table_pagination(self, table):
+        return {"per_page": self.get_page_size(), "paginator_class": self.paginator_class}
+
+    def get(self, request, *args, **kwargs):
+        kind = request.GET.get("export")
+        if kind in ("csv", "xlsx") and self.export_columns:
+            filterset = self.get_filterset(self.get_filterset_class())
+            if filterset.is_valid():
+                return export_response(kind, self.get_export_queryset(filterset.qs), self.export_columns, self.export_filename)
+        return super().get(request, *args, **kwargs)
+
+    def get_export_queryset(self, queryset):
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        for key in ("page", "export"):
+            query.pop(key, None)
+        context.update(
+            title=self.title,
+            page_sizes=PAGE_SIZES,
+            page_size=self.get_page_size(),
+            filter_query=query.urlencode(),
+            bulk_actions=[a for a in self.bulk_actions if a.allowed_for(self.request.user)],
+            can_export=bool(self.export_columns),
+            header_links=self.header_links,
+        )
+        return context
+
+
+class BulkActionView(AccountRequiredMixin, View):
+    """GET is not allowed: the list page POSTs the selection here; this shows what will change
+    and asks for confirmation; the confirmed POST makes one all-or-nothing service call."""
+
+    list_view_class: type[ObjectListView]
+    form_class: type[forms.Form] = forms.Form
+    template_name = "generic/bulk_confirm.html"
+    title = ""
+    confirm_label = gettext_lazy("Confirm")
+    confirm_style = "primary"
+    explanation = ""
+    needs_write = True
+    needs_provider_admin = False
+
+    # --- what subclasses define ---------------------------------------------------------------
+    def perform(self, queryset, form) -> str:
+        """Call the service; return the success message. Raise DomainError to refuse."""
+        raise NotImplementedError
+
+    def get_form_kwargs(self) -> dict:
+        return {}
+
+    # --- machinery ----------------------------------------------------------------------------
+    def list_view(self) -> ObjectListView:
+        view = self.list_view_class()
+        view.setup(self.request)
+        return view
+
+    def check_permission(self):
+        user = self.request.user
+        allowed = BulkAction("", "", needs_write=self.needs_write, needs_provider_admin=self.needs_provider_admin)
+        if not allowed.allowed_for(user):
+            raise DjangoPermissionDenied(_("You are not allowed to do this."))
+
+    def selection(self):
+        """The selected rows, re-derived on the server. Returns (queryset, hidden fields)."""
+        data = self.request.POST
+        view = self.list_view()
+        base = view.get_base_queryset()
+        if data.get("_all") == "1":
+            query = QueryDict(data.get("_query", ""))
+            filterset = view.get_filterset_class()(query, queryset=base, request=self.request)
+            if not filterset.is_valid():
+                raise DomainError(_("The filter is not valid: %(errors)s") % {"errors": filterset.errors.as_text()})
+            return filterset.qs, {"_all": "1", "_query": data.get("_query", "")}
+        try:
+            pks = sorted({int(pk) for pk in data.getlist("pk")})
+        except ValueError:
+            raise Http404 from None
+        queryset = base.filter(pk__in=pks)
+        if queryset.count() != len(pks):
+            # Ids outside the user's part of the tree: refuse the whole request.
+            raise Http404
+        return queryset, {"pk": pks}
+
+    def return_url(self) -> str:
+        url = self.request.POST.get("_return", "")
+        if url and url_has_allowed_host_and_scheme(url, allowed_hosts={self.request.get_host()}):
+            return url
+        return reverse(self.list_view_class.url_name)
+
+    def post(self, request, *args, **kwargs):
+        self.check_permission()
+        try:
+            queryset, hidden = self.selection()
+        except DomainError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(self.return_url())
+        count = queryset.count()
+        if count == 0:
+            messages.warning(request, _("Select at least one row."))
+            return HttpResponseRedirect(self.return_url())
+        confirmed = "_confirm" in request.POST
+        form = self.form_class(data=request.POST if confirmed else None, **self.get_form_kwargs())
+        error = None
+        if confirmed and form.is_valid():
+            try:
+                message = self.perform(queryset, form)
+            except DomainError as refused:
+                error = refused
+            else:
+                messages.success(request, message)
+                return HttpResponseRedirect(self.return_url())
+        view = self.list_view()
+        preview = view.get_table_class()(queryset[:PREVIEW_ROWS], exclude=("pk",), orderable=False)
+        context = {
+            "title": self.title,
+            "explanation": self.explanation,
+            "confirm_label": self.confirm_label,
+            "confirm_style": self.confirm_style,
+            "form": form,
+            "count": count,
+            "preview": preview,
+            "preview_limited": count > PREVIEW_ROWS,
+            "preview_rows": PREVIEW_ROWS,
+            "hidden": hidden,
+            "return_url": self.return_url(),
+            "error": error,
+        }
+        return render(request, self.template_name, context, status=409 if error else 200)
+
+    def get(self, request, *args, **kwargs):
+        return HttpResponseBadRequest(_("Choose rows on the list page first."))

@@ -1,0 +1,19 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cms.selectors import accounts_below
+
+
+class ShareForm(forms.Form):
+    account = forms.ModelChoiceField(
+        label=_("Share with"), queryset=None, help_text=_("An account below the codes' current holder.")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts_below(user).order_by("path")
+        self.fields["account"].label_from_instance = lambda a: f"{'— ' * (a.depth - 1)}{a.name} ({a.get_kind_display()})"
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
