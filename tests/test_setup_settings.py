@@ -1,0 +1,102 @@
+"""The settings choose the embedded default (SQLite, filesystem broker, file cache) when nothing
+is configured, and PostgreSQL and Redis when DATABASE_URL and REDIS_URL say so.
+
+Settings are read once per process, so each case loads them in a fresh interpreter with its own
+environment (nothing connects: only the chosen configuration is compared)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import json
+from django.conf import settings
+from cms.celery import app
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST", ""), "options": db.get("OPTIONS", {}),
+    "cache": settings.CACHES["default"]["BACKEND"], "cache_location": settings.CACHES["default"]["LOCATION"],
+    "broker": app.conf.broker_url, "broker_options": app.conf.broker_transport_options,
+    "using_postgres": settings.USING_POSTGRES, "debug": settings.DEBUG, "secret_key": settings.SECRET_KEY,
+    "allowed_hosts": settings.ALLOWED_HOSTS, "site_url": settings.SITE_URL, "email_backend": settings.EMAIL_BACKEND,
+}))
+"""
+
+CONFIG_VARIABLES = (
+    "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "EMAIL_BACKEND", "DJANGO_SECRET_KEY", "DJANGO_DEBUG",
+    "DJANGO_ALLOWED_HOSTS", "SITE_URL",
+)
+
+
+def load_settings(**env) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    clean.update(env, DJANGO_SETTINGS_MODULE="cms.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + PROBE],
+        cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    return load_settings()
+
+
+def test_given_no_configuration_then_the_database_is_sqlite_under_var_in_wal_mode(embedded):
+    assert embedded["engine"] == "django.db.backends.sqlite3"
+    assert Path(embedded["name"]) == BASE_DIR / "var" / "keyline.sqlite3"
+    # the web process and the worker write side by side: WAL, and writers queue instead of failing
+    assert embedded["options"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in embedded["options"]["init_command"]
+    assert embedded["options"]["timeout"] >= 10
+    assert embedded["using_postgres"] is False
+
+
+def test_given_no_configuration_then_celery_uses_a_filesystem_broker_and_a_shared_file_cache(embedded):
+    assert embedded["broker"] == "filesystem://"
+    queue = Path(embedded["broker_options"]["data_folder_in"])
+    assert queue == Path(embedded["broker_options"]["data_folder_out"])  # producer and worker meet in one folder
+    assert queue.is_dir() and queue.is_relative_to(BASE_DIR / "var")
+    assert embedded["cache"] == "django.core.cache.backends.filebased.FileBasedCache"
+
+
+def test_given_no_configuration_then_it_is_a_local_development_set_up(embedded):
+    assert embedded["debug"] is True
+    assert embedded["allowed_hosts"] == ["127.0.0.1", "localhost", "testserver"]
+    assert embedded["email_backend"] == "django.core.mail.backends.filebased.EmailBackend"
+
+
+def test_given_database_and_redis_urls_then_postgres_and_redis_are_used():
+    loaded = load_settings(
+        DATABASE_URL="postgres://keyline:secret@db.example.invalid:5433/keyline_prod",
+        REDIS_URL="redis://cache.example.invalid:6379/3",
+    )
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert (loaded["name"], loaded["host"]) == ("keyline_prod", "db.example.invalid")
+    assert loaded["using_postgres"] is True
+    assert loaded["broker"] == "redis://cache.example.invalid:6379/3"
+    assert loaded["cache"] == "django_redis.cache.RedisCache"
+    assert loaded["cache_location"] == "redis://cache.example.invalid:6379/3"
+
+
+def test_given_production_variables_then_they_are_honoured():
+    loaded = load_settings(
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="a-real-secret",
+        DJANGO_ALLOWED_HOSTS="codes.example.com,www.example.com",
+        SITE_URL="https://codes.example.com",
+        EMAIL_URL="smtp://mailer:pw@smtp.example.com:587",
+    )
+    assert loaded["debug"] is False
+    assert loaded["secret_key"] == "a-real-secret"
+    assert loaded["allowed_hosts"] == ["codes.example.com", "www.example.com"]
+    assert loaded["site_url"] == "https://codes.example.com"
+    assert loaded["email_backend"] == "django.core.mail.backends.smtp.EmailBackend"
