@@ -34,17 +34,30 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
+# Compile the translation catalogs, if there are any. compilemessages fails outright when there
+# is no catalog at all, or no GNU gettext (msgfmt): without msgfmt the pages stay in English.
+COMPILE_MESSAGES = \
+	if [ -z "$$(find . -path ./.venv -prune -o -path ./var -prune -o -path ./node_modules -prune \
+	            -o -path '*/locale/*' -name '*.po' -print 2>/dev/null | head -n1)" ]; then \
+		:; \
+	elif command -v msgfmt >/dev/null 2>&1; then \
+		$(PY) manage.py compilemessages --ignore=.venv --ignore=var --ignore=node_modules >/dev/null; \
+	else \
+		echo "note: GNU gettext (msgfmt) is not installed, translations are not compiled (apt-get install gettext)"; \
+	fi
+
 messages: install
-	$(PY) manage.py compilemessages --ignore=.venv
+	@$(COMPILE_MESSAGES)
 
 ## Serve on http://$(HOST):$(PORT) with a Celery worker and beat; Ctrl-C stops all of it.
 run: demo
-	$(PY) manage.py compilemessages --ignore=.venv >/dev/null
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+	@$(COMPILE_MESSAGES)
+	@echo "Keyline on http://$(HOST):$(PORT)/ - sign in as provider, reseller, subreseller or customer (password: demo); admin/demo for /admin/"
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 ## The whole test suite (SQLite by default; PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set).
 test: install-dev
-	$(PY) manage.py compilemessages --ignore=.venv >/dev/null
+	@$(COMPILE_MESSAGES)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install-dev
