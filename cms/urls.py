@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -8,6 +9,7 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("codes/send/", include("codes.mail_urls")),
     path("codes/", include("codes.urls")),
     path("batches/", include("codes.batch_urls")),
     path("units/", include("units.urls")),
@@ -19,3 +21,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.KEYLINE_BENCH_ROUTES:
+    from .bench_views import bare_json
+
+    urlpatterns.append(path("bench/bare/", bare_json, name="bench_bare"))
