@@ -37,6 +37,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL)"))
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Every network builds eight users; the production hasher would cost seconds per test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clock():
+    """A controlled clock: time stands still at tests.domain.support.T0 until the test moves it
+    (`clock.shift(timedelta)`, `clock.move_to(datetime)`)."""
+    import time_machine
+
+    from .domain.support import T0
+
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
 @dataclass
 class Network:
     provider: Account
