@@ -133,6 +133,11 @@ class Code(models.Model):
                 fields=["expires_at"], condition=Q(status__in=["running", "released"]), name="code_live_expiry"
             ),
             models.Index(fields=["activated_at"], condition=Q(status="scheduled"), name="code_scheduled_start"),
+            # Unused codes whose use-by date lapses: without it the minute job scans every
+            # available code.
+            models.Index(
+                fields=["use_by"], condition=Q(status="available", use_by__isnull=False), name="code_use_by_lapse"
+            ),
             models.Index(
                 fields=["expires_at"], condition=Q(status="expired", archived_at__isnull=True), name="code_to_archive"
             ),

@@ -119,7 +119,7 @@ def _record_clock(codes: Iterable[Code], *, now: datetime, actor, events: list) 
 def _record_unit_states(units: dict[int, Unit], unit_ids: Iterable[int], *, now, actor, events: list) -> None:
     """Write each locked unit's active flag as its codes decide now, with an audit entry for
     every unit whose state changes."""
-    ids = set(unit_ids)
+    ids = {i for i in unit_ids if i in units}
     if not ids:
         return
     active_ids = set(
@@ -175,12 +175,20 @@ def _rebase_chain(chain: list[Code], *, now, actor, events: list, unit: Unit) ->
         if code is running:
             continue
         if code.activated_at != cursor:
+            planned = code.activated_at
             code.activated_at = cursor
             code.expires_at = cursor + timedelta(days=code.period_days)
             moved.append(code)
             if cursor <= now:
                 code.status = CodeState.RUNNING
                 events.append(event_build(action=Action.STARTED, actor=actor, occurred_at=now, code=code, unit=unit))
+            else:  # still waiting, at a new place in the queue: that is a change too (invariant 5)
+                events.append(
+                    event_build(
+                        action=Action.SCHEDULED, actor=actor, occurred_at=now, code=code, unit=unit,
+                        details={"scheduled": True, "moved_from": planned.isoformat()},
+                    )
+                )
         cursor = code.expires_at
     return moved
 
@@ -370,6 +378,7 @@ def codes_release(*, codes: Iterable[Code | int], actor, now: datetime | None = 
             unit = units[code.unit_id]
             chains[unit.pk].remove(code)
             was_running = code.activated_at <= now
+            planned = code.activated_at
             code.unit = None
             if was_running:
                 code.status = CodeState.RELEASED
@@ -383,7 +392,7 @@ def codes_release(*, codes: Iterable[Code | int], actor, now: datetime | None = 
                     occurred_at=now,
                     code=code,
                     unit=unit,
-                    details={} if was_running else {"was_scheduled": True},
+                    details={} if was_running else {"was_scheduled": True, "planned_start": planned.isoformat()},
                 )
             )
         for unit_id in {u for u in seen_units.values() if u in units}:
@@ -792,32 +801,41 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
     """Record what the clock has decided: expirations (and lapsed use-by dates), starts of
     scheduled codes, and the units these leave active or deactivated. Works in bounded chunks,
     one transaction each; idempotent; two runs at once record each change exactly once (the
-    second waits on the row locks, then finds nothing left to record)."""
+    second waits on the row locks, then finds nothing left to record).
+
+    A code on a unit is never handled alone: its unit is locked and the unit's whole chain is
+    brought up to date in one go (expirations before starts), so a chunk boundary can never
+    start a scheduled code while the code before it is still recorded as running."""
     now = now or timezone.now()
     chunk_size = chunk_size or settings.KEYLINE_EXPIRY_CHUNK
     run = ExpiryRun()
     while True:
         with transaction.atomic():
-            due = list(Code.objects.filter(_due_q(now)).order_by("pk").values_list("pk", "unit_id")[:chunk_size])
+            # No ORDER BY: the partial indexes answer the three branches and the scan stops at
+            # the limit; the rows are locked in primary-key order below.
+            due = list(Code.objects.filter(_due_q(now)).values_list("pk", "unit_id")[:chunk_size])
             if not due:
                 return run
             events: list = []
             units = lock_units(unit_id for _pk_, unit_id in due)
+            off_unit = [pk for pk, unit_id in due if unit_id is None]
             locked = list(
-                Code.objects.filter(_due_q(now), pk__in=[pk for pk, _u in due])
+                Code.objects.filter(
+                    Q(pk__in=off_unit, unit__isnull=True) | Q(unit_id__in=list(units), status__in=ON_UNIT_STATES)
+                )
                 .order_by("pk")
                 .select_for_update(of=("self",))
             )
-            # Codes on these units that were recorded running may have ended too (they are in
-            # `due` then); the units' state follows from all their codes.
             touched = _record_clock(locked, now=now, actor=actor, events=events)
+            recorded = len(events)
             run.expired += sum(1 for e in events if e.action == Action.EXPIRED)
             run.started += sum(1 for e in events if e.action == Action.STARTED)
-            before = len(events)
             _record_unit_states(units, touched & set(units), now=now, actor=actor, events=events)
-            run.units_changed += len(events) - before
+            run.units_changed += len(events) - recorded
             events_write(events)
-        if len(due) < chunk_size:
+        # Fewer rows than asked: that was the last chunk. Nothing to record: another run is
+        # working through the same rows (or they changed meanwhile); it finishes them.
+        if len(due) < chunk_size or not events:
             return run
 
 
