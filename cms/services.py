@@ -1,10 +1,14 @@
 """Changes to the account tree and its users."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .errors import DomainError, NotFound, PermissionDenied
+from .actors import is_person
+from .errors import DomainError, NotFound, PermissionDenied, Refusal
 from .models import Account, validate_time_zone
 
 
@@ -17,10 +21,10 @@ def provider_create(*, name: str, time_zone: str = "UTC") -> Account:
 def account_create(*, actor, parent: Account, name: str, kind: str, time_zone: str | None = None) -> Account:
     """A reseller or customer below `parent`, which must be in the actor's part of the tree."""
     if actor is not None:  # None: seeding and platform operators
-        if actor.account_id is None or not actor.is_account_admin:
-            raise PermissionDenied(_("Only account admins can create accounts."))
-        if not actor.account.contains(parent):
-            raise NotFound(_("No such account in your part of the network."))
+        scope = _require_admin(actor)
+        _in_scope(scope, parent)
+        if not parent.is_active:
+            raise DomainError(_("%(account)s is disabled.") % {"account": parent.name}, code="validation_error")
     if kind not in (Account.Kind.RESELLER, Account.Kind.CUSTOMER):
         raise DomainError(_("An account below the provider is a reseller or a customer."), code="validation_error")
     if parent.is_customer:
@@ -29,22 +33,266 @@ def account_create(*, actor, parent: Account, name: str, kind: str, time_zone: s
     if not name:
         raise DomainError(_("An account needs a name."), code="validation_error")
     time_zone = time_zone or parent.time_zone
-    validate_time_zone(time_zone)
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError:
+        raise DomainError(_("%(value)s is not a known time zone.") % {"value": time_zone}, code="validation_error")
     with transaction.atomic():
         parent = Account.objects.select_for_update().get(pk=parent.pk)
         return Account.objects.add_child(parent, {"name": name, "kind": kind, "time_zone": time_zone})
 
 
-def user_create(*, actor, account: Account, username: str, password: str, role: str, email: str = ""):
+def user_create(
+    *, actor, account: Account, username: str, password: str, role: str, email: str = "",
+    first_name: str = "", last_name: str = "",
+):
+    """A new user of `account` (the actor's own or one below it), with a validated password."""
     if actor is not None:
-        if actor.account_id is None or not actor.is_account_admin:
-            raise PermissionDenied(_("Only account admins can manage users."))
-        if not actor.account.contains(account):
-            raise NotFound(_("No such account in your part of the network."))
+        scope = _require_admin(actor)
+        _in_scope(scope, account)
     User = get_user_model()
     if role not in User.Role.values:
         raise DomainError(_("Unknown role."), code="validation_error")
-    user = User(username=username, account=account, role=role, email=email)
-    user.set_password(password)
-    user.save()
+    username = (username or "").strip()
+    if not username:
+        raise DomainError(_("A user needs a username."), code="validation_error")
+    user = User(
+        username=username, account=account, role=role, email=(email or "").strip(),
+        first_name=(first_name or "").strip(), last_name=(last_name or "").strip(),
+    )
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), code="validation_error")
+    if actor is not None:
+        _validated_password(password, user)
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise DomainError(_("The username %(username)s is taken.") % {"username": username}, code="username_taken")
+        user.set_password(password)
+        user.save()
     return user
+
+
+# --- who may manage accounts and users ----------------------------------------------------------
+
+
+def _require_admin(actor) -> Account:
+    """The actor's account, if the actor is an active admin of an active account."""
+    if not is_person(actor) or actor.account_id is None or not actor.is_active:
+        raise PermissionDenied()
+    account = actor.account
+    if not account.is_active:
+        raise PermissionDenied(_("Your account is disabled."))
+    if not actor.is_account_admin:
+        raise PermissionDenied(_("Only account admins can manage accounts and users."))
+    return account
+
+
+def _in_scope(scope: Account, account: Account, *, strictly: bool = False) -> None:
+    inside = scope.strictly_contains(account) if strictly else scope.contains(account)
+    if not inside or scope.provider_path != account.provider_path:
+        raise NotFound(_("No such account in your part of the network."))
+
+
+def _user_in_scope(scope: Account, user) -> None:
+    if user.account_id is None or not scope.contains(user.account):
+        raise NotFound(_("No such user in your part of the network."))
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+def account_update(*, actor, account: Account, name: str, time_zone: str) -> Account:
+    """Rename an account in the actor's part of the tree (its own included) or change its time zone."""
+    scope = _require_admin(actor)
+    _in_scope(scope, account)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("An account needs a name."), code="validation_error")
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError:
+        raise DomainError(_("%(value)s is not a known time zone.") % {"value": time_zone}, code="validation_error")
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        account.name = name
+        account.time_zone = time_zone
+        account.save(update_fields=["name", "time_zone"])
+    return account
+
+
+def account_set_active(*, actor, account: Account, active: bool) -> Account:
+    """Disable (or enable again) an account strictly below the actor's own. Nothing is deleted:
+    the users of a disabled account cannot sign in, its units and codes stay where they are."""
+    scope = _require_admin(actor)
+    _in_scope(scope, account, strictly=True)
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        if account.is_active != active:
+            account.is_active = active
+            account.save(update_fields=["is_active"])
+    return account
+
+
+def account_disable(*, actor, account: Account) -> Account:
+    return account_set_active(actor=actor, account=account, active=False)
+
+
+def account_enable(*, actor, account: Account) -> Account:
+    return account_set_active(actor=actor, account=account, active=True)
+
+
+def account_move_candidates(*, actor, customer: Account):
+    """Where a customer may move to: resellers (or the provider) of the actor's part of the tree,
+    other than its current parent."""
+    scope = _require_admin(actor)
+    _in_scope(scope, customer, strictly=True)
+    parent_path = customer.path[: -customer.steplen]
+    return (
+        Account.objects.filter(path__startswith=scope.path, is_active=True)
+        .exclude(kind=Account.Kind.CUSTOMER)
+        .exclude(path=parent_path)
+        .order_by("path")
+    )
+
+
+def account_move_customer(*, actor, customer: Account, new_parent: Account, now=None) -> Account:
+    """Move a customer, with its units, below another reseller (or the provider) of the actor's
+    part of the tree.
+
+    Its units and the codes it holds move with it (the path changes, no row of theirs does), so
+    every code keeps running. Invariant 4 says a code sits only on a unit inside its holder's
+    subtree: a code on one of the customer's units that is held by an account of the old branch
+    which does not also contain the new parent (typically the old reseller, which attached its
+    own stock to the customer's units) would break it after the move. Such a code is handed to
+    the customer itself -- the customer is the one using it, and the old branch loses sight of
+    the customer anyway -- and that hand-over is written to the audit log as a `shared` entry
+    (from the old holder to the customer, details `{"reason": "customer_moved"}`). Codes held
+    by an account above both the old and the new parent (the provider, say) stay where they are.
+    """
+    from audit.models import Action
+    from audit.services import event_build, events_write
+    from codes.locking import lock_codes, lock_units
+    from codes.models import Code
+    from units.models import Unit
+
+    now = now or timezone.now()
+    scope = _require_admin(actor)
+    _in_scope(scope, customer, strictly=True)
+    _in_scope(scope, new_parent)
+    if not customer.is_customer:
+        raise DomainError(_("Only a customer can be moved to another reseller."), code="validation_error")
+    if new_parent.is_customer:
+        raise DomainError(_("A customer has no accounts below it."), code="validation_error")
+    if not new_parent.is_active:
+        raise DomainError(_("%(account)s is disabled.") % {"account": new_parent.name}, code="validation_error")
+    if customer.path[: -customer.steplen] == new_parent.path:
+        raise DomainError(
+            _("%(customer)s is already below %(parent)s.") % {"customer": customer.name, "parent": new_parent.name},
+            code="validation_error",
+        )
+    with transaction.atomic():
+        # Units before codes, each in primary-key order (codes.locking), like every code service.
+        units = lock_units(Unit.objects.filter(owner=customer).values_list("pk", flat=True))
+        codes = lock_codes(Code.objects.filter(unit_id__in=list(units)).values_list("pk", flat=True))
+        customer = Account.objects.select_for_update().get(pk=customer.pk)
+        new_parent = Account.objects.get(pk=new_parent.pk)
+        to_hand_over = [
+            code
+            for code in codes.values()
+            if code.holder_id != customer.pk and not code.holder.contains(new_parent)
+        ]
+        Account.objects.move(customer, new_parent, pos="last-child")
+        customer = Account.objects.get(pk=customer.pk)
+        events = []
+        for code in to_hand_over:
+            from_account = code.holder
+            code.holder = customer
+            events.append(
+                event_build(
+                    action=Action.SHARED,
+                    actor=actor,
+                    occurred_at=now,
+                    code=code,
+                    unit_id=code.unit_id,
+                    from_account=from_account,
+                    to_account=customer,
+                    details={"reason": "customer_moved", "new_parent": new_parent.pk},
+                )
+            )
+        if to_hand_over:
+            Code.objects.filter(pk__in=[c.pk for c in to_hand_over]).update(holder=customer)
+        events_write(events)
+    return customer
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+def _validated_password(password: str, user) -> str:
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), code="weak_password")
+    return password
+
+
+def user_update(*, actor, user, role: str, email: str = "", first_name: str = "", last_name: str = ""):
+    """Change a user's role and contact details; the user belongs to the actor's part of the tree."""
+    scope = _require_admin(actor)
+    _user_in_scope(scope, user)
+    User = get_user_model()
+    if role not in User.Role.values:
+        raise DomainError(_("Unknown role."), code="validation_error")
+    if user.pk == actor.pk and role != user.role:
+        raise DomainError(_("You cannot change your own role; ask another admin."), code="own_role")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.role, user.email = role, (email or "").strip()
+        user.first_name, user.last_name = (first_name or "").strip(), (last_name or "").strip()
+        user.save(update_fields=["role", "email", "first_name", "last_name"])
+    return user
+
+
+def user_set_password(*, actor, user, password: str):
+    """An admin sets a new password for a user of its part of the tree (validated by the
+    password rules in settings)."""
+    scope = _require_admin(actor)
+    _user_in_scope(scope, user)
+    _validated_password(password, user)
+    with transaction.atomic():
+        user = get_user_model().objects.select_for_update().get(pk=user.pk)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+def users_set_active(*, actor, users, active: bool) -> int:
+    """Disable (or enable) users of the actor's part of the tree; all-or-nothing. A disabled
+    user cannot sign in and its open sessions end; nothing is deleted."""
+    scope = _require_admin(actor)
+    User = get_user_model()
+    ids = sorted({u if isinstance(u, int) else u.pk for u in users})
+    with transaction.atomic():
+        rows = {u.pk: u for u in User.objects.filter(pk__in=ids).select_related("account").order_by("pk").select_for_update(of=("self",))}
+        refusals = []
+        for pk in ids:
+            user = rows.get(pk)
+            if user is None or user.account_id is None or not scope.contains(user.account):
+                refusals.append(Refusal(f"#{pk}", _("No such user in your part of the network."), "not_found"))
+            elif user.pk == actor.pk and not active:
+                refusals.append(Refusal(user.username, _("You cannot disable yourself."), "own_user"))
+        if refusals:
+            raise DomainError.for_refusals(refusals, len(ids))
+        return User.objects.filter(pk__in=ids).exclude(is_active=active).update(is_active=active)
+
+
+def user_disable(*, actor, user):
+    users_set_active(actor=actor, users=[user], active=False)
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def user_enable(*, actor, user):
+    users_set_active(actor=actor, users=[user], active=True)
+    return get_user_model().objects.get(pk=user.pk)
