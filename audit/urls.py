@@ -1,9 +1,9 @@
 from django.urls import path
 
-from cms.views import PlaceholderView
+from . import views
 
 app_name = "report"
 
 urlpatterns = [
-    path("", PlaceholderView.as_view(), name="list"),
+    path("", views.EventListView.as_view(), name="list"),
 ]

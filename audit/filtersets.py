@@ -1,0 +1,84 @@
+"""Filters of the Report (the audit log as the activation-code report)."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cms.selectors import accounts_visible_to
+from codes import text as code_text
+from units.models import normalize_hardware_id
+
+from .models import Action
+from .selectors import day_bounds
+
+#: The names of the time range's two fields (django-filter's range suffixes).
+TIME_AFTER, TIME_BEFORE = "occurred_after", "occurred_before"
+
+
+class EventFilterSet(django_filters.FilterSet):
+    occurred = django_filters.DateFromToRangeFilter(
+        label=_("Time"), method="filter_occurred",
+        help_text=_("Days in your account's time zone. Empty: all time."),
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    account = django_filters.ModelChoiceFilter(label=_("Account"), queryset=None, method="filter_account")
+    account_below = django_filters.BooleanFilter(
+        label=_("and accounts below"), method="noop", widget=forms.CheckboxInput
+    )
+    unit = django_filters.CharFilter(label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"))
+    code = django_filters.CharFilter(label=_("Code"), method="filter_code", help_text=_("The code, or its beginning"))
+    action = django_filters.MultipleChoiceFilter(
+        label=_("Action"), choices=Action.choices, widget=forms.SelectMultiple(attrs={"size": 6})
+    )
+    actor = django_filters.CharFilter(
+        label=_("Actor"), field_name="actor_label", lookup_expr="icontains", help_text=_("User name, or “system”")
+    )
+
+    def __init__(self, data=None, *args, request=None, **kwargs):
+        user = getattr(request, "user", None)
+        account = getattr(user, "account", None)
+        self.zone = account.zone if account is not None else timezone.get_current_timezone()
+        if data is None or (TIME_AFTER not in data and TIME_BEFORE not in data):
+            # No time range asked for (first visit): today, in the account's time zone.
+            today = timezone.localtime(timezone.now(), self.zone).date().isoformat()
+            data = data.copy() if data is not None else {}
+            data[TIME_AFTER] = data[TIME_BEFORE] = today
+        super().__init__(data, *args, request=request, **kwargs)
+        self.filters["account"].queryset = (
+            accounts_visible_to(user).order_by("path") if user is not None else None
+        )
+        self.filters["account"].field.label_from_instance = lambda a: f"{'— ' * (a.depth - 1)}{a.name}"
+
+    def noop(self, queryset, name, value):
+        return queryset
+
+    def filter_occurred(self, queryset, name, value):
+        if value is None:
+            return queryset
+        first, last = value.start, value.stop
+        if first is not None:
+            queryset = queryset.filter(occurred_at__gte=day_bounds(first, first, self.zone)[0])
+        if last is not None:
+            queryset = queryset.filter(occurred_at__lt=day_bounds(last, last, self.zone)[1])
+        return queryset
+
+    def filter_account(self, queryset, name, account):
+        if account is None:
+            return queryset
+        if self.form.cleaned_data.get("account_below"):
+            return queryset.filter(Q(account__path__startswith=account.path) | Q(from_account__path__startswith=account.path))
+        return queryset.filter(Q(account=account) | Q(from_account=account))
+
+    def filter_unit(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(unit__hardware_id=normalize_hardware_id(value)) | Q(unit__name__icontains=value))
+
+    def filter_code(self, queryset, name, value):
+        canonical = code_text.normalize(value)
+        if not canonical:
+            return queryset.none() if value.strip() else queryset
+        return queryset.filter(code__text__startswith=canonical)
