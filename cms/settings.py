@@ -222,3 +222,67 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Redemption page and codes sent by e-mail (issue 5) ---------------------------------------
+# Rate limits of the public redemption page (django-ratelimit's core, on the default cache):
+# "count/period" per client address and per hardware id; every POST of the page counts.
+if "django_ratelimit" not in INSTALLED_APPS:
+    INSTALLED_APPS.append("django_ratelimit")
+RATELIMIT_USE_CACHE = "default"
+KEYLINE_REDEEM_RATE_ADDRESS = env.str("KEYLINE_REDEEM_RATE_ADDRESS", default="20/15m")
+KEYLINE_REDEEM_RATE_HARDWARE_ID = env.str("KEYLINE_REDEEM_RATE_HARDWARE_ID", default="10/15m")
+# How long the confirmation step of the redemption page stays valid (seconds).
+KEYLINE_REDEEM_CONFIRM_MAX_AGE = env.int("KEYLINE_REDEEM_CONFIRM_MAX_AGE", default=15 * 60)
+# Most codes one "send by e-mail" action may send.
+KEYLINE_MAIL_MAX_CODES = env.int("KEYLINE_MAIL_MAX_CODES", default=500)
+if not REDIS_URL:
+    # The embedded default has no Redis: its file cache is shared by every process, but its
+    # increments are not atomic, so two requests in the same instant may both be counted as
+    # one. Good enough for a single-machine demo; production sets REDIS_URL, and there this
+    # check stays on.
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "django_ratelimit.E003"]
+# The worker imports the mail task module too (autodiscovery finds only `codes.tasks`).
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "codes.mail_tasks"]
+
+# --- REST API (issue 6) -----------------------------------------------------------------------
+# Personal tokens (`Authorization: Token <key>`) first, so an anonymous call gets 401 with
+# WWW-Authenticate; the session works for the browser. JSON only in; one error shape out
+# (cms.api.errors). Times in and out are UTC.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cms.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "cms.api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cms.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Keyline API",
+    "DESCRIPTION": (
+        "Prepaid activation codes for telematics units. Authenticate with a personal token from your "
+        "profile page: `Authorization: Token <key>`. Every resource is limited to your part of the "
+        "account tree; errors share one shape: `{\"error\": {\"code\", \"message\", \"details\"}}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CodeStateEnum": "codes.models.CodeState",
+        "ActionEnum": "audit.models.Action",
+        "UnitStateEnum": "units.api.serializers.UNIT_STATES",
+    },
+}

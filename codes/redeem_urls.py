@@ -1,9 +1,10 @@
 from django.urls import path
 
-from cms.views import PlaceholderView
+from . import redeem_views
 
 app_name = "redeem"
 
 urlpatterns = [
-    path("", PlaceholderView.as_view(), name="redeem"),
+    path("", redeem_views.RedeemView.as_view(), name="redeem"),
+    path("done/", redeem_views.RedeemDoneView.as_view(), name="done"),
 ]

@@ -623,6 +623,8 @@ def _redeem(typed_code, typed_hardware_id, *, actor, client_address, now, found)
     unit = Unit.objects.filter(
         provider_id=code.provider_id, hardware_id=normalize_hardware_id(typed_hardware_id)
     ).select_related("owner").first()
+    if unit is None and Unit.objects.filter(hardware_id=normalize_hardware_id(typed_hardware_id)).exists():
+        raise _not_valid()  # the code is of another provider than the unit: "not valid" (issue 5)
     if unit is None or (own_account is not None and not own_account.contains(unit.owner)):
         raise DomainError(_("No unit with this hardware id can take this code."), code="unit_not_eligible")
     found["unit"] = unit

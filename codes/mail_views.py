@@ -1,0 +1,95 @@
+"""The "send by e-mail" bulk action of the codes window (issue 5).
+
+The window's bulk bar posts the selected codes as `pk` values (or links here with
+`?pk=1&pk=2`); this page shows them with the form (recipient, message, language, one e-mail per
+code or one for all) and, on "Send", calls `codes.mailing.codes_send_by_email`.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+from django.views import View
+
+from cms.errors import DomainError
+
+from .mail_forms import CodeSendForm
+from .mailing import codes_send_by_email
+from .selectors import codes_visible_to, with_state
+
+
+def _pks(values) -> list[int]:
+    pks = []
+    for value in values:
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            raise Http404 from None
+        if pk not in pks:
+            pks.append(pk)
+    return pks
+
+
+class CodeSendView(LoginRequiredMixin, View):
+    template_name = "email/send.html"
+
+    def _codes(self, request, pks):
+        """The selected codes, all of them visible to the user; any other answers 404."""
+        codes = list(with_state(codes_visible_to(request.user).filter(pk__in=pks)).select_related("holder").order_by("pk"))
+        if len(codes) != len(pks):
+            raise Http404
+        return codes
+
+    def _render(self, request, form, codes, status=200):
+        return render(request, self.template_name, {"form": form, "codes": codes}, status=status)
+
+    def get(self, request):
+        pks = _pks(request.GET.getlist("pk"))
+        if not pks:
+            messages.warning(request, _("Select at least one code."))
+            return redirect("codes:list")
+        form = CodeSendForm(initial={"language": (get_language() or "en")[:2]})
+        return self._render(request, form, self._codes(request, pks))
+
+    def post(self, request):
+        pks = _pks(request.POST.getlist("pk"))
+        if not pks:
+            messages.warning(request, _("Select at least one code."))
+            return redirect("codes:list")
+        codes = self._codes(request, pks)
+        if "_send" not in request.POST:  # arriving from the window's bulk bar: show the form
+            form = CodeSendForm(initial={"language": (get_language() or "en")[:2]})
+            return self._render(request, form, codes)
+        form = CodeSendForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, codes)
+        try:
+            sent = codes_send_by_email(
+                codes=pks,
+                actor=request.user,
+                recipient=form.cleaned_data["recipient"],
+                message=form.cleaned_data["message"],
+                language=form.cleaned_data["language"],
+                one_mail_per_code=form.one_mail_per_code,
+            )
+        except DomainError as error:
+            for refusal in error.refusals:
+                if refusal.item in form.fields:
+                    form.add_error(refusal.item, refusal.reason)
+                else:
+                    form.add_error(None, f"{refusal.item}: {refusal.reason}")
+            if not error.refusals:
+                form.add_error(None, error.message)
+            return self._render(request, form, codes, status=409 if error.code != "permission_denied" else 403)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d code is being sent to %(recipient)s.",
+                "%(count)d codes are being sent to %(recipient)s.",
+                len(sent),
+            )
+            % {"count": len(sent), "recipient": form.cleaned_data["recipient"]},
+        )
+        return redirect("codes:list")
