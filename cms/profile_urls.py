@@ -1,9 +1,10 @@
 from django.urls import path
 
-from cms.views import PlaceholderView
+from .profile_views import ApiTokenDeleteView, ProfileView
 
 app_name = "profile"
 
 urlpatterns = [
-    path("", PlaceholderView.as_view(), name="detail"),
+    path("", ProfileView.as_view(), name="detail"),
+    path("tokens/<int:pk>/delete/", ApiTokenDeleteView.as_view(), name="token_delete"),
 ]

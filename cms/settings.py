@@ -286,3 +286,46 @@ SPECTACULAR_SETTINGS = {
         "UnitStateEnum": "units.api.serializers.UNIT_STATES",
     },
 }
+
+# --- REST API (issue 6) -----------------------------------------------------------------------
+# Personal tokens (`Authorization: Token <key>`) first, so an anonymous call gets 401 with
+# WWW-Authenticate; the session works for the browser. JSON only in; one error shape out
+# (cms.api.errors). Times in and out are UTC.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cms.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "cms.api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cms.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Keyline API",
+    "DESCRIPTION": (
+        "Prepaid activation codes for telematics units. Authenticate with a personal token from your "
+        "profile page: `Authorization: Token <key>`. Every resource is limited to your part of the "
+        "account tree; errors share one shape: `{\"error\": {\"code\", \"message\", \"details\"}}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CodeStateEnum": "codes.models.CodeState",
+        "ActionEnum": "audit.models.Action",
+        "UnitStateEnum": "units.api.serializers.UNIT_STATES",
+    },
+}

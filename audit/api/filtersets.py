@@ -1,0 +1,57 @@
+"""Filters of the report: time, account ("and below"), unit, code, action, batch."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from audit.models import Action, Event
+from cms.selectors import accounts_visible_to
+from codes import text as code_text
+from units.models import normalize_hardware_id
+
+
+class EventFilterSet(django_filters.FilterSet):
+    occurred = django_filters.IsoDateTimeFromToRangeFilter(label=_("Time"), field_name="occurred_at")
+    action = django_filters.MultipleChoiceFilter(label=_("Action"), choices=Action.choices)
+    account = django_filters.ModelChoiceFilter(
+        label=_("Account"), queryset=None, method="filter_account",
+        help_text=_("Events of this account: the account concerned, or the one codes moved from or to."),
+    )
+    account_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=forms.CheckboxInput)
+    unit = django_filters.CharFilter(label=_("Unit"), method="filter_unit", help_text=_("Hardware id"))
+    code = django_filters.CharFilter(label=_("Code"), method="filter_code", help_text=_("Code text, in any typing"))
+    batch = django_filters.NumberFilter(label=_("Batch"), field_name="batch_id")
+
+    class Meta:
+        model = Event
+        fields = ["occurred", "action", "account", "account_below", "unit", "code", "batch"]
+
+    def __init__(self, data=None, *args, request=None, **kwargs):
+        super().__init__(data, *args, request=request, **kwargs)
+        self.filters["account"].queryset = accounts_visible_to(getattr(request, "user", None))
+
+    def noop(self, queryset, name, value):
+        return queryset
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def filter_account(self, queryset, name, account):
+        if account is None:
+            return queryset
+        if self.form.cleaned_data.get("account_below"):
+            return queryset.filter(
+                Q(account__path__startswith=account.path)
+                | Q(from_account__path__startswith=account.path)
+                | Q(to_account__path__startswith=account.path)
+            )
+        return queryset.filter(Q(account=account) | Q(from_account=account) | Q(to_account=account))
+
+    def filter_unit(self, queryset, name, value):
+        hardware_id = normalize_hardware_id(value)
+        return queryset.filter(unit__hardware_id=hardware_id) if hardware_id else queryset
+
+    def filter_code(self, queryset, name, value):
+        text = code_text.normalize(value)
+        return queryset.filter(code__text=text) if text else queryset

@@ -1,0 +1,1 @@
+"""REST API (v1) of this app: serializers, filters, views and URLs, NetBox style."""

@@ -1,0 +1,51 @@
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from cms.api.errors import errors
+from cms.api.pagination import Cursor
+from cms.api.views import ApiViewMixin
+from cms.errors import NotFound
+from units.models import Unit, normalize_hardware_id
+from units.selectors import unit_cover, units_visible_to, with_cover
+
+from .filtersets import UnitFilterSet
+from .serializers import UnitDetailSerializer, UnitSerializer
+
+HARDWARE_ID_PARAMETER = OpenApiParameter(
+    "hardware_id", OpenApiTypes.STR, OpenApiParameter.PATH,
+    description="The unit's hardware id (IMEI or tracker id); case and spaces do not matter.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List units", responses={200: UnitSerializer, **errors()}),
+    retrieve=extend_schema(
+        summary="One unit with its cover",
+        description="State (derived from the codes and the clock), cover end, the running code and the "
+        "scheduled ones. Fast: meant to be asked before accepting data from a unit.",
+        parameters=[HARDWARE_ID_PARAMETER],
+        responses={200: UnitDetailSerializer, **errors(404)},
+    ),
+)
+class UnitViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = UnitSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = UnitFilterSet
+    pagination_class = Cursor
+    lookup_field = "hardware_id"
+    lookup_value_regex = "[^/]+"
+    queryset = Unit.objects.none()  # for the schema; requests use get_queryset
+
+    def get_queryset(self):
+        return with_cover(units_visible_to(self.request.user)).select_related("owner")
+
+    def retrieve(self, request, *args, **kwargs):
+        hardware_id = normalize_hardware_id(self.kwargs["hardware_id"])
+        unit = units_visible_to(request.user).select_related("owner").filter(hardware_id=hardware_id).first()
+        if unit is None:
+            raise NotFound(_("No such unit in your part of the network."))
+        return Response(UnitDetailSerializer(unit_cover(unit)).data)
