@@ -1,10 +1,13 @@
 from django.urls import path
 
-from cms.views import PlaceholderView
+from . import batch_views as views
 
 app_name = "batches"
 
 urlpatterns = [
-    path("", PlaceholderView.as_view(), name="list"),
-    path("<int:pk>/", PlaceholderView.as_view(), name="detail"),
+    path("", views.BatchListView.as_view(), name="list"),
+    path("generate/", views.BatchGenerateView.as_view(), name="generate"),
+    path("<int:pk>/", views.BatchDetailView.as_view(), name="detail"),
+    path("<int:pk>/progress/", views.BatchProgressView.as_view(), name="progress"),
+    path("<int:pk>/codes.csv", views.BatchDownloadView.as_view(), name="download"),
 ]

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from cms.views import PlaceholderView
+from . import views
 
 app_name = "units"
 
 urlpatterns = [
-    path("", PlaceholderView.as_view(), name="list"),
-    path("<int:pk>/", PlaceholderView.as_view(), name="detail"),
+    path("", views.UnitListView.as_view(), name="list"),
+    path("<int:pk>/", views.UnitDetailView.as_view(), name="detail"),
+    path("apply-codes/", views.UnitApplyCodesView.as_view(), name="bulk_apply_codes"),
+    path("attach-csv/", views.UnitAttachCsvView.as_view(), name="attach_csv"),
 ]

@@ -1,0 +1,154 @@
+"""The Batches pages: list, detail (codes by state, generation progress), generate, download.
+Reads through `codes.batch_selectors`, writes through `codes.services.batch_generate`."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from cms.errors import DomainError
+from cms.exports import ExportColumn, csv_response
+from cms.generic_views import AccountRequiredMixin, ObjectListView
+
+from . import services
+from .batch_filtersets import BatchFilterSet
+from .batch_forms import BatchGenerateForm
+from .batch_selectors import batch_owned_by, batch_state_counts, batches_visible_to
+from .batch_tables import BatchTable
+from .models import Batch, CodeState
+from .tables import state_badge
+
+
+def _is_provider_admin(user) -> bool:
+    account = getattr(user, "account", None)
+    return account is not None and account.is_provider and user.is_account_admin
+
+
+class BatchListView(ObjectListView):
+    title = gettext_lazy("Batches")
+    url_name = "batches:list"
+    table_class = BatchTable
+    filterset_class = BatchFilterSet
+    export_filename = "batches"
+    export_columns = [
+        ExportColumn(gettext_lazy("Batch"), lambda b: b.pk),
+        ExportColumn(gettext_lazy("Created"), lambda b: b.created_at),
+        ExportColumn(gettext_lazy("Quantity"), lambda b: b.quantity),
+        ExportColumn(gettext_lazy("Generated"), lambda b: b.generated_count),
+        ExportColumn(gettext_lazy("Period (days)"), lambda b: b.period_days),
+        ExportColumn(gettext_lazy("Unit price"), lambda b: b.unit_price),
+        ExportColumn(gettext_lazy("Currency"), lambda b: b.currency),
+        ExportColumn(gettext_lazy("Use by"), lambda b: b.use_by),
+        ExportColumn(gettext_lazy("Status"), lambda b: b.get_status_display()),
+        ExportColumn(gettext_lazy("Note"), lambda b: b.note),
+    ]
+
+    def get_base_queryset(self):
+        return batches_visible_to(self.request.user).select_related("created_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if _is_provider_admin(self.request.user):
+            context["header_links"] = [(_("Generate a batch"), "batches:generate")]
+        return context
+
+
+class BatchMixin(AccountRequiredMixin):
+    def get_batch(self) -> Batch:
+        return get_object_or_404(batches_visible_to(self.request.user).select_related("created_by"), pk=self.kwargs["pk"])
+
+
+class BatchDetailView(BatchMixin, TemplateView):
+    template_name = "batches/batch_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        batch = self.get_batch()
+        counts = batch_state_counts(user=self.request.user, batch=batch, now=timezone.now())
+        codes_url = reverse("codes:list")
+        context.update(
+            batch=batch,
+            states=[
+                {"state": state, "badge": state_badge(state), "count": counts[state.value],
+                 "url": f"{codes_url}?batch={batch.pk}&state={state.value}"}
+                for state in CodeState
+            ],
+            total=sum(counts.values()),
+            is_owner=batch_owned_by(self.request.user, batch),
+        )
+        return context
+
+
+class BatchProgressView(BatchMixin, View):
+    """Polled by htmx while the batch is generated in the background. When it is done the page
+    reloads (HX-Refresh) to show the counts and the download."""
+
+    def get(self, request, *args, **kwargs):
+        batch = self.get_batch()
+        response = render(request, "batches/_progress.html", {"batch": batch})
+        if batch.status != Batch.Status.GENERATING:
+            response["HX-Refresh"] = "true"
+        return response
+
+
+class BatchGenerateView(AccountRequiredMixin, FormView):
+    template_name = "batches/batch_generate.html"
+    form_class = BatchGenerateForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not _is_provider_admin(request.user):
+            raise DjangoPermissionDenied(_("Only the provider's admins can generate batches."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            batch = services.batch_generate(
+                actor=self.request.user,
+                quantity=data["quantity"],
+                period_days=data["period_days"],
+                unit_price=data["unit_price"],
+                currency=data["currency"],
+                use_by=data["use_by"],
+                note=data["note"],
+            )
+        except DomainError as error:
+            for refusal in error.refusals:
+                form.add_error(refusal.item if refusal.item in form.fields else None, refusal.reason)
+            if not error.refusals:
+                form.add_error(None, error.message)
+            return self.form_invalid(form)
+        if batch.status == Batch.Status.READY:
+            messages.success(self.request, _("Batch #%(pk)d: %(count)d codes generated.") % {
+                "pk": batch.pk, "count": batch.generated_count})
+        else:
+            messages.info(self.request, _("Batch #%(pk)d is being generated; this page shows the progress.") % {
+                "pk": batch.pk})
+        return HttpResponseRedirect(reverse("batches:detail", args=[batch.pk]))
+
+
+class BatchDownloadView(BatchMixin, View):
+    """The batch's codes as CSV, streamed; only for the provider that made the batch."""
+
+    columns = [
+        ExportColumn(gettext_lazy("Code"), lambda c: c.display_text),
+        ExportColumn(gettext_lazy("Period (days)"), lambda c: c.period_days),
+        ExportColumn(gettext_lazy("Use by"), lambda c: c.use_by.isoformat() if c.use_by else ""),
+        ExportColumn(gettext_lazy("Batch"), lambda c: c.batch_id),
+    ]
+
+    def get(self, request, *args, **kwargs):
+        batch = self.get_batch()
+        if not batch_owned_by(request.user, batch):
+            raise Http404
+        if batch.status != Batch.Status.READY:
+            messages.warning(request, _("The batch can be downloaded once all its codes are generated."))
+            return HttpResponseRedirect(reverse("batches:detail", args=[batch.pk]))
+        codes = batch.codes.order_by("pk").only("pk", "text", "period_days", "use_by", "batch_id")
+        return csv_response(codes, self.columns, f"batch-{batch.pk}-codes")
