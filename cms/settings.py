@@ -228,7 +228,7 @@ LOGGING = {
 # "count/period" per client address and per hardware id; every POST of the page counts.
 if "django_ratelimit" not in INSTALLED_APPS:
     INSTALLED_APPS.append("django_ratelimit")
-RATELIMIT_USE_CACHE = "default"
+RATELIMIT_USE_CACHE = "default"  # Redis when REDIS_URL is set; see below otherwise
 KEYLINE_REDEEM_RATE_ADDRESS = env.str("KEYLINE_REDEEM_RATE_ADDRESS", default="20/15m")
 KEYLINE_REDEEM_RATE_HARDWARE_ID = env.str("KEYLINE_REDEEM_RATE_HARDWARE_ID", default="10/15m")
 # How long the confirmation step of the redemption page stays valid (seconds).
@@ -236,10 +236,16 @@ KEYLINE_REDEEM_CONFIRM_MAX_AGE = env.int("KEYLINE_REDEEM_CONFIRM_MAX_AGE", defau
 # Most codes one "send by e-mail" action may send.
 KEYLINE_MAIL_MAX_CODES = env.int("KEYLINE_MAIL_MAX_CODES", default=500)
 if not REDIS_URL:
-    # The embedded default has no Redis: its file cache is shared by every process, but its
-    # increments are not atomic, so two requests in the same instant may both be counted as
-    # one. Good enough for a single-machine demo; production sets REDIS_URL, and there this
-    # check stays on.
+    # The embedded default has no Redis. Its file cache cannot count: `incr` there is a get and
+    # a set that also resets the entry's expiry, so a limit would lapse early. The counts live
+    # in a memory cache instead, which counts atomically and keeps the window: right for the
+    # embedded set-up's single web process (`runserver`), not shared between processes, hence
+    # django-ratelimit's E003. Production sets REDIS_URL, and there the check stays on.
+    CACHES["ratelimit"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "keyline-ratelimit",
+    }
+    RATELIMIT_USE_CACHE = "ratelimit"
     SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "django_ratelimit.E003"]
 # The worker imports the mail task module too (autodiscovery finds only `codes.tasks`).
 CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "codes.mail_tasks"]

@@ -4,16 +4,22 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .account_forms import ActiveAccountAuthenticationForm
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=ActiveAccountAuthenticationForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("codes/send/", include("codes.mail_urls")),
     path("codes/", include("codes.urls")),
     path("batches/", include("codes.batch_urls")),
     path("units/", include("units.urls")),
     path("report/", include("audit.urls")),
+    path("notices/", include("codes.notice_urls")),
     path("accounts/", include("cms.account_urls")),
     path("redeem/", include("codes.redeem_urls")),
     path("profile/", include("cms.profile_urls")),

@@ -1,12 +1,37 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.utils import timezone
 from django.views.generic import TemplateView
 
+from codes.notices import notices_due_for, notices_mark_seen
 
-class DashboardView(LoginRequiredMixin, TemplateView):
+from . import dashboard
+from .generic_views import AccountRequiredMixin
+
+
+class DashboardView(AccountRequiredMixin, TemplateView):
+    """The page after sign-in: the numbers of the user's part of the tree and the expiry
+    notices due. Every number comes from a selector of `cms.dashboard`."""
+
     template_name = "cms/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, now = self.request.user, timezone.now()
+        due = notices_due_for(user, now)
+        # Show-once notices count as seen as soon as they are on the page.
+        notices_mark_seen(user=user, notices=[d.notice for d in due])
+        series = dashboard.activations_per_day(user, now=now)
+        context.update(
+            codes=dashboard.code_summary(user, now=now),
+            units=dashboard.unit_summary(user, now=now),
+            chart=dashboard.bar_chart(series),
+            chart_days=dashboard.CHART_DAYS,
+            notices_due=due,
+        )
+        return context
 
 
 class PlaceholderView(LoginRequiredMixin, TemplateView):
     """Temporary page for a section whose issue is still open; replaced by the real view."""
 
-    template_name = "cms/dashboard.html"
+    template_name = "cms/placeholder.html"

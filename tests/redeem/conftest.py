@@ -21,9 +21,9 @@ ADDRESS = "203.0.113.7"
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits(settings):
-    """Each test counts from zero in the real cache (the Redis db of REDIS_URL, or the file
-    cache), under its own key prefix, so tests neither see each other's counts nor anyone
-    else's."""
+    """Each test counts from zero in the real rate-limit cache (the Redis db of REDIS_URL, or
+    the embedded default's memory cache), under its own key prefix, so tests neither see each
+    other's counts nor anyone else's."""
     settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
     settings.RATELIMIT_ENABLE = True
 
@@ -83,3 +83,10 @@ def redeem(client: Client, code: str, hardware_id: str | None = None, unit=None)
     first = check(client, code, hardware_id, unit=unit)
     assert first.status_code == 200 and first.context["step"] == "confirm", first.content.decode()[:2000]
     return client.post("/redeem/", confirm_data(first))
+
+
+def state_of(code: Code, now=None) -> str:
+    """The code's state as the database has it now (never a stale instance's)."""
+    from codes.selectors import code_state
+
+    return code_state(Code.objects.get(pk=code.pk), now)

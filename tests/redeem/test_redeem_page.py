@@ -16,7 +16,7 @@ from codes.services import code_attach, code_release, code_revoke
 from tests import factories
 from units.selectors import unit_cover, unit_is_active
 
-from .conftest import ADDRESS, check, confirm_data, redeem
+from .conftest import ADDRESS, check, confirm_data, redeem, state_of
 
 MISTYPED = "This code looks mistyped: check it and try again."
 NOT_VALID = "This code is not valid."
@@ -67,7 +67,7 @@ def test_given_every_post_when_sent_without_a_csrf_token_then_it_is_refused(shop
     assert response.status_code == 403
     response = browser.post("/redeem/", {"step": "confirm", "code": code.text, "hardware_id": shop.unit.hardware_id, "token": "x"})
     assert response.status_code == 403
-    assert code_state(code) == CodeState.AVAILABLE
+    assert state_of(code) == CodeState.AVAILABLE
 
 
 # --- success ---------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def test_given_a_valid_code_when_an_anonymous_visitor_checks_then_the_confirmati
     preview = response.context["preview"]
     assert preview.unit == shop.unit and preview.period_days == 30 and not preview.scheduled
     assert before + timedelta(days=30) <= preview.ends_at <= timezone.now() + timedelta(days=30)
-    assert code_state(code) == CodeState.AVAILABLE, "checking changes nothing"
+    assert state_of(code) == CodeState.AVAILABLE, "checking changes nothing"
     assert not unit_is_active(shop.unit)
 
 
@@ -148,7 +148,7 @@ def test_given_a_signed_in_customer_when_posting_a_unit_of_another_customer_then
     response = check(client, shop.codes[0].text, unit=shop.south_unit)
 
     assert response.context["step"] == "check" and field_error(response, "unit")
-    assert code_state(shop.codes[0]) == CodeState.AVAILABLE
+    assert state_of(shop.codes[0]) == CodeState.AVAILABLE
 
 
 # --- the answers -----------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def test_given_a_hardware_id_that_cannot_take_the_code_when_checked_then_the_uni
     assert field_error(response, "hardware_id") == NOT_ELIGIBLE
     assert 'aria-describedby="id_hardware_id-help id_hardware_id-error"' in response.content.decode()
     assert refusals()[0].details["reason"] == "unit_not_eligible"
-    assert code_state(shop.codes[0]) == CodeState.AVAILABLE
+    assert state_of(shop.codes[0]) == CodeState.AVAILABLE
 
 
 def test_given_a_code_used_between_check_and_confirm_when_confirmed_then_the_service_answers_already_used(shop, visitor):
@@ -254,7 +254,7 @@ def test_given_a_viewer_when_redeeming_then_the_page_says_they_are_not_allowed(s
     response = check(client, shop.codes[0].text, unit=shop.unit)
 
     assert "You are not allowed to do this." in response.content.decode()
-    assert code_state(shop.codes[0]) == CodeState.AVAILABLE
+    assert state_of(shop.codes[0]) == CodeState.AVAILABLE
 
 
 def test_given_a_provider_holding_the_code_when_a_south_customer_redeems_then_it_works_anywhere_in_the_tree(network, visitor):

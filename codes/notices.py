@@ -1,0 +1,187 @@
+"""Expiry notices: services to define them and the selector that decides which are due.
+
+An account's admins and operators define notices (name, text, days before expiry, shown
+repeatedly or once). After sign-in, each user of that account sees the notices for which some
+of the codes they can see expire within the notice's days, with a link to the Codes window
+filtered on exactly those codes.
+
+"Within N days" means: not yet expired, and expiring on or before the N-th day after today, in
+the account's time zone. That is what the Codes window's expiry filter (`expires_after` today,
+`expires_before` today + N, on the local date) shows with its default states, so the count on
+the notice and the rows behind its link agree.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cms.actors import is_person
+from cms.errors import DomainError, NotFound, PermissionDenied
+
+from .models import ExpiryNotice, NoticeSeen
+from .selectors import codes_visible_to
+
+MIN_DAYS, MAX_DAYS = 1, 99
+
+
+# --- the expiry window, shared with the dashboard ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpiryWindow:
+    """Codes expiring after `now` and before the end of the local day `last_day`."""
+
+    now: datetime
+    first_day: date
+    last_day: date
+    end: datetime
+
+    @property
+    def q(self) -> Q:
+        return Q(expires_at__gt=self.now, expires_at__lt=self.end)
+
+    @property
+    def codes_url(self) -> str:
+        query = urlencode({"expires_after": self.first_day.isoformat(), "expires_before": self.last_day.isoformat()})
+        return f"{reverse('codes:list')}?{query}"
+
+
+def expiry_window(days: int, *, now: datetime, zone: ZoneInfo) -> ExpiryWindow:
+    today = timezone.localtime(now, zone).date()
+    last_day = today + timedelta(days=days)
+    end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+    return ExpiryWindow(now=now, first_day=today, last_day=last_day, end=end)
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+def _require_writer(actor):
+    if not is_person(actor) or actor.account_id is None or not actor.account.is_active:
+        raise PermissionDenied()
+    if not actor.can_write:
+        raise PermissionDenied(_("Your role can only view."))
+    return actor.account
+
+
+def _validated(*, name: str, text: str, days_before) -> tuple[str, str, int]:
+    name, text = (name or "").strip(), (text or "").strip()
+    if not name:
+        raise DomainError(_("A notice needs a name."), code="invalid")
+    if len(name) > ExpiryNotice._meta.get_field("name").max_length:
+        raise DomainError(_("The name is too long (100 characters at most)."), code="invalid")
+    if not text:
+        raise DomainError(_("A notice needs a text."), code="invalid")
+    try:
+        days = int(days_before)
+    except (TypeError, ValueError):
+        days = 0
+    if not MIN_DAYS <= days <= MAX_DAYS:
+        raise DomainError(
+            _("Days before expiry must be between %(min)d and %(max)d.") % {"min": MIN_DAYS, "max": MAX_DAYS},
+            code="invalid",
+        )
+    return name, text, days
+
+
+def notices_of(user) -> QuerySet[ExpiryNotice]:
+    """The notices of the user's own account."""
+    account = getattr(user, "account", None)
+    if account is None or not account.is_active:
+        return ExpiryNotice.objects.none()
+    return ExpiryNotice.objects.filter(account_id=account.pk)
+
+
+@transaction.atomic
+def notice_create(*, actor, name: str, text: str, days_before: int, show_repeatedly: bool = True) -> ExpiryNotice:
+    account = _require_writer(actor)
+    name, text, days = _validated(name=name, text=text, days_before=days_before)
+    return ExpiryNotice.objects.create(
+        account=account, name=name, text=text, days_before=days, show_repeatedly=bool(show_repeatedly)
+    )
+
+
+def _own_notice(actor, notice) -> ExpiryNotice:
+    account = _require_writer(actor)
+    pk = notice.pk if isinstance(notice, ExpiryNotice) else notice
+    found = ExpiryNotice.objects.select_for_update().filter(pk=pk, account_id=account.pk).first()
+    if found is None:
+        raise NotFound(_("No such notice in your account."))
+    return found
+
+
+@transaction.atomic
+def notice_update(
+    *, actor, notice: ExpiryNotice | int, name: str, text: str, days_before: int, show_repeatedly: bool
+) -> ExpiryNotice:
+    """Change a notice. Turning "show repeatedly" off later starts "once" from now: users who saw it
+    before have no record and see it once more."""
+    found = _own_notice(actor, notice)
+    found.name, found.text, found.days_before = _validated(name=name, text=text, days_before=days_before)
+    found.show_repeatedly = bool(show_repeatedly)
+    found.save(update_fields=["name", "text", "days_before", "show_repeatedly"])
+    return found
+
+
+@transaction.atomic
+def notice_delete(*, actor, notice: ExpiryNotice | int) -> None:
+    _own_notice(actor, notice).delete()
+
+
+def notices_mark_seen(*, user, notices) -> int:
+    """Record that the user was shown these show-once notices (idempotent)."""
+    rows = [NoticeSeen(notice_id=n.pk, user_id=user.pk) for n in notices if not n.show_repeatedly]
+    if not rows:
+        return 0
+    try:
+        with transaction.atomic():
+            NoticeSeen.objects.bulk_create(rows, ignore_conflicts=True)
+    except IntegrityError:  # a notice deleted meanwhile
+        return 0
+    return len(rows)
+
+
+# --- the selector the dashboard shows ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueNotice:
+    notice: ExpiryNotice
+    count: int
+    window: ExpiryWindow
+
+    @property
+    def codes_url(self) -> str:
+        return self.window.codes_url
+
+
+def notices_due_for(user, now: datetime | None = None) -> list[DueNotice]:
+    """The notices of the user's account with at least one visible code expiring within their
+    days, skipping show-once notices the user has already seen. Three queries, whatever the
+    number of notices: the notices, what the user has seen, and one aggregate over the codes."""
+    now = now or timezone.now()
+    notices = list(notices_of(user))
+    if not notices:
+        return []
+    seen = set(NoticeSeen.objects.filter(user_id=user.pk, notice__in=notices).values_list("notice_id", flat=True))
+    notices = [n for n in notices if n.show_repeatedly or n.pk not in seen]
+    if not notices:
+        return []
+    zone = user.account.zone
+    windows = {n.pk: expiry_window(n.days_before, now=now, zone=zone) for n in notices}
+    widest = max(windows.values(), key=lambda w: w.end)
+    counts = codes_visible_to(user).filter(widest.q).aggregate(
+        **{f"n{pk}": Count("pk", filter=window.q) for pk, window in windows.items()}
+    )
+    return [
+        DueNotice(notice=n, count=counts[f"n{n.pk}"], window=windows[n.pk])
+        for n in notices
+        if counts[f"n{n.pk}"]
+    ]
