@@ -146,7 +146,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, and a session ends when its user's account is disabled.
+    "cms.auth_backends.ActiveAccountBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -164,6 +165,7 @@ AXES_COOLOFF_TIME = 0.25  # hours: a locked-out user may try again after 15 minu
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
