@@ -8,6 +8,7 @@ import csv
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.http import FileResponse, StreamingHttpResponse
@@ -48,13 +49,22 @@ def csv_response(queryset, columns: list[ExportColumn], filename: str) -> Stream
     return response
 
 
+def _xlsx_cell(value):
+    """Numbers stay numbers (prices as decimals), everything else is text."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float | Decimal):
+        return value
+    return str(value)
+
+
 def xlsx_response(queryset, columns: list[ExportColumn], filename: str) -> FileResponse:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=filename[:31])
     for row in _rows(queryset, columns):
-        sheet.append([str(v) if not isinstance(v, int | float) else v for v in row])
+        sheet.append([_xlsx_cell(v) for v in row])
     spool = tempfile.TemporaryFile()
     workbook.save(spool)
     spool.seek(0)

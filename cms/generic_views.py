@@ -13,9 +13,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Model
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -42,6 +44,17 @@ class BulkAction:
     # Who sees the button; the service still decides what is allowed.
     needs_write: bool = True
     needs_provider_admin: bool = False
+    # True for actions whose page takes posted `pk`s only (not "all matching the filter"):
+    # the button is disabled while "all matching" is ticked.
+    selected_only: bool = False
+
+    @property
+    def url(self) -> str | None:
+        """The action's URL, or None while the page that handles it does not exist yet."""
+        try:
+            return reverse(self.url_name)
+        except NoReverseMatch:
+            return None
 
     def allowed_for(self, user) -> bool:
         if self.needs_write and not getattr(user, "can_write", False):
@@ -62,6 +75,21 @@ class AccountRequiredMixin(LoginRequiredMixin):
             if account is None or not account.is_active:
                 raise DjangoPermissionDenied(_("Your user has no active account."))
         return super().dispatch(request, *args, **kwargs)
+
+
+def _display_filter_value(field, value) -> str:
+    if isinstance(value, Model):
+        return str(value)
+    if isinstance(value, slice):
+        start = formats.date_format(timezone.localtime(value.start), "Y-m-d") if value.start else "…"
+        stop = formats.date_format(timezone.localtime(value.stop), "Y-m-d") if value.stop else "…"
+        return f"{start} – {stop}"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    choices = dict(getattr(field, "choices", ()) or ())
+    if isinstance(value, list | tuple):
+        return ", ".join(str(choices.get(v, v)) for v in value)
+    return str(choices.get(value, value))
 
 
 class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):
@@ -108,16 +136,44 @@ class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):
         query = self.request.GET.copy()
         for key in ("page", "export"):
             query.pop(key, None)
+        filterset = context.get("filter")
         context.update(
             title=self.title,
             page_sizes=PAGE_SIZES,
             page_size=self.get_page_size(),
             filter_query=query.urlencode(),
-            bulk_actions=[a for a in self.bulk_actions if a.allowed_for(self.request.user)],
+            bulk_actions=[
+                a for a in self.bulk_actions if a.allowed_for(self.request.user) and a.url is not None
+            ],
             can_export=bool(self.export_columns),
             header_links=self.header_links,
+            active_filters=self.get_active_filters(filterset) if filterset is not None else [],
+            filter_note=self.get_filter_note(filterset) if filterset is not None else "",
         )
         return context
+
+    def get_filter_note(self, filterset) -> str:
+        """A line above the table saying what the view hides by default ("" for nothing)."""
+        return ""
+
+    def get_active_filters(self, filterset) -> list[dict]:
+        """The filters in force, as chips: label, value shown, and the URL without that filter."""
+        if not filterset.is_bound or not filterset.form.is_valid():
+            return []
+        chips = []
+        data = filterset.form.cleaned_data
+        for name, field in filterset.form.fields.items():
+            value = data.get(name)
+            if value in (None, "", [], False) or (isinstance(value, slice) and value.start is None and value.stop is None):
+                continue
+            query = self.request.GET.copy()
+            for key in list(query.keys()):
+                if key == name or key.startswith(f"{name}_") or key == "page":
+                    query.pop(key)
+            chips.append(
+                {"name": name, "label": field.label, "value": _display_filter_value(field, value), "remove": query.urlencode()}
+            )
+        return chips
 
 
 class BulkActionView(AccountRequiredMixin, View):
@@ -141,6 +197,10 @@ class BulkActionView(AccountRequiredMixin, View):
 
     def get_form_kwargs(self) -> dict:
         return {}
+
+    def get_summary(self, queryset) -> list[tuple[str, int]]:
+        """What the selection is made of, shown on the confirmation page, e.g. rows by state."""
+        return []
 
     # --- machinery ----------------------------------------------------------------------------
     def list_view(self) -> ObjectListView:
@@ -218,6 +278,8 @@ class BulkActionView(AccountRequiredMixin, View):
             "hidden": hidden,
             "return_url": self.return_url(),
             "error": error,
+            "summary": self.get_summary(queryset),
+            "all_matching": "_all" in hidden,
         }
         return render(request, self.template_name, context, status=409 if error else 200)
 

@@ -1,9 +1,14 @@
 """The base of every table in the window (NetBox style): a checkbox column named `pk` for bulk
-actions, and a "select all" box in its header."""
+actions, and a "select all" box in its header; a compact table under a sticky header with a
+pager that never counts the rows (`templates/generic/table.html`)."""
 
 import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+#: Times in the window: unambiguous in every language, shown in the account's time zone
+#: (the `date` filter converts to the time zone the middleware activated).
+DATETIME_FORMAT = "Y-m-d H:i"
 
 
 class SelectionColumn(tables.CheckBoxColumn):
@@ -17,6 +22,7 @@ class SelectionColumn(tables.CheckBoxColumn):
                 "th__input": {"class": "form-check-input js-select-all", "aria-label": _("Select all rows on this page")},
                 "td__input": {"class": "form-check-input js-select-row", "form": "bulk-form"},
                 "th": {"class": "selection-column"},
+                "td": {"class": "selection-column"},
             },
         )
         super().__init__(**kwargs)
@@ -30,9 +36,34 @@ class SelectionColumn(tables.CheckBoxColumn):
         )
 
 
+class LocalDateTimeColumn(tables.DateTimeColumn):
+    """A time in the account's time zone, in the window's compact format."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", DATETIME_FORMAT)
+        kwargs.setdefault("attrs", {"td": {"class": "text-nowrap tabular"}})
+        super().__init__(*args, **kwargs)
+
+
 class BaseTable(tables.Table):
     pk = SelectionColumn()
 
     class Meta:
-        attrs = {"class": "table table-sm table-hover align-middle mb-0"}
-        template_name = "django_tables2/bootstrap5-responsive.html"
+        attrs = {"class": "table table-sm table-hover align-middle mb-0 window-table"}
+        template_name = "generic/table.html"
+        empty_text = _("No rows match the filter.")
+
+    # The pager shows "Rows 51-100" without counting the table.
+    @property
+    def first_row(self) -> int:
+        page = getattr(self, "page", None)
+        if page is None:
+            return 0
+        return (page.number - 1) * self.paginator.per_page + 1
+
+    @property
+    def last_row(self) -> int:
+        page = getattr(self, "page", None)
+        if page is None:
+            return 0
+        return self.first_row + len(page.object_list) - 1

@@ -1,4 +1,9 @@
-"""Filters of the Codes window (also used by the API where it fits)."""
+"""Filters of the Codes window (also used by the API where it fits).
+
+Every choice offered (accounts, batches, periods) comes from the user's part of the tree, so a
+foreign id is an invalid filter, never another tenant's rows. Date ranges are whole days in the
+account's time zone (the middleware activates it) and compare the indexed timestamp columns.
+"""
 
 import django_filters
 from django import forms
@@ -7,61 +12,96 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms.selectors import accounts_visible_to
+from units.models import normalize_hardware_id
 
 from . import text as code_text
 from .models import Batch, CodeState
-from .selectors import states_q
+from .selectors import codes_visible_to, states_q
 
 #: The working view: codes that can still do something. Expired and revoked codes show only
 #: when the filter asks for them (invariant 7: they stay in the database for reports).
 DEFAULT_STATES = [CodeState.AVAILABLE, CodeState.SCHEDULED, CodeState.RUNNING, CodeState.RELEASED]
 
+DATE_INPUT = {"type": "date"}
+
+
+class CodeFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        for name, label in (("activated", _("Activation")), ("expires", _("Expires"))):
+            span = cleaned.get(name)
+            if span and span.start and span.stop and span.start > span.stop:
+                self.add_error(name, _("%(field)s: the first day is after the last day.") % {"field": label})
+        return cleaned
+
 
 class CodeFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search", help_text=_("Code, unit name or hardware id"))
-    state = django_filters.MultipleChoiceFilter(
-        label=_("State"), choices=CodeState.choices, method="filter_state",
-        widget=forms.CheckboxSelectMultiple,
+    q = django_filters.CharFilter(
+        label=_("Search"), method="search", help_text=_("Code, unit, hardware id or account"),
     )
-    holder = django_filters.ModelChoiceFilter(label=_("Shared with"), queryset=None, method="filter_holder")
+    state = django_filters.MultipleChoiceFilter(
+        label=_("State"), choices=CodeState.choices, method="filter_state", widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: all but expired and revoked."),
+    )
+    holder = django_filters.ModelChoiceFilter(
+        label=_("Shared with"), queryset=None, method="filter_holder", empty_label=_("Any account"),
+    )
     holder_below = django_filters.BooleanFilter(
         label=_("and accounts below"), method="noop", widget=forms.CheckboxInput
     )
     unit = django_filters.CharFilter(label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"))
-    period_days = django_filters.NumberFilter(label=_("Period (days)"))
+    period_days = django_filters.ChoiceFilter(label=_("Period"), choices=[], empty_label=_("Any period"))
+    batch = django_filters.ModelChoiceFilter(label=_("Batch"), queryset=None, empty_label=_("Any batch"))
     activated = django_filters.DateFromToRangeFilter(
-        label=_("Activation"), field_name="activated_at__date",
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+        label=_("Activation"), field_name="activated_at",
+        widget=django_filters.widgets.DateRangeWidget(attrs=DATE_INPUT),
     )
     expires = django_filters.DateFromToRangeFilter(
-        label=_("Expires"), field_name="expires_at__date",
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+        label=_("Expires"), field_name="expires_at",
+        widget=django_filters.widgets.DateRangeWidget(attrs=DATE_INPUT),
     )
-    batch = django_filters.ModelChoiceFilter(label=_("Batch"), queryset=None)
+
+    class Meta:
+        form = CodeFilterForm
+        fields: list[str] = []
 
     def __init__(self, data=None, *args, request=None, **kwargs):
         super().__init__(data, *args, request=request, **kwargs)
         user = getattr(request, "user", None)
+        account = getattr(user, "account", None)
         accounts = accounts_visible_to(user) if user is not None else None
-        self.filters["holder"].queryset = accounts
-        provider_ids = accounts.filter(depth=1).values("pk") if accounts is not None else []
-        # Batches are the provider's; resellers see the batches their codes came from.
-        self.filters["batch"].queryset = (
-            Batch.objects.filter(Q(provider__in=provider_ids) | Q(codes__holder__in=accounts)).distinct()
-            if accounts is not None
-            else Batch.objects.none()
-        )
+        holder = self.filters["holder"]
+        holder.queryset = accounts.order_by("path") if accounts is not None else None
+        if account is None or not account.is_active:
+            batches = Batch.objects.none()
+        elif account.depth == 1:
+            batches = Batch.objects.filter(provider_id=account.pk)
+        else:
+            # Resellers see the batches their codes came from, nothing else of the provider's.
+            batches = Batch.objects.filter(pk__in=codes_visible_to(user).values("batch_id"))
+        self.filters["batch"].queryset = batches.order_by("-pk")
+        self.filters["period_days"].extra["choices"] = lambda: [
+            (days, _("%(days)d days") % {"days": days})
+            for days in batches.order_by("period_days").values_list("period_days", flat=True).distinct()
+        ]
         self.now = timezone.now()
+        top = account.depth if account is not None else 1
+        # The tree, indented, so "and accounts below" reads naturally.
+        self.form.fields["holder"].label_from_instance = lambda a: "\u00a0\u00a0\u00a0" * (a.depth - top) + a.name
 
     def noop(self, queryset, name, value):
         return queryset
 
     def search(self, queryset, name, value):
-        canonical = code_text.normalize(value)
         term = value.strip()
         if not term:
             return queryset
-        condition = Q(unit__name__icontains=term) | Q(unit__hardware_id__startswith=term.upper())
+        condition = (
+            Q(unit__name__icontains=term)
+            | Q(unit__hardware_id__startswith=normalize_hardware_id(term))
+            | Q(holder__name__icontains=term)
+        )
+        canonical = code_text.normalize(term)
         if canonical:
             condition |= Q(text__startswith=canonical)
         return queryset.filter(condition)
@@ -81,10 +121,14 @@ class CodeFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(unit__hardware_id=value.upper()) | Q(unit__name__icontains=value))
+        return queryset.filter(Q(unit__hardware_id=normalize_hardware_id(value)) | Q(unit__name__icontains=value))
+
+    @property
+    def chosen_states(self) -> list[str]:
+        states = self.form.cleaned_data.get("state") if self.is_bound and self.form.is_valid() else None
+        return list(states or DEFAULT_STATES)
 
     @property
     def qs(self):
         queryset = super().qs
-        states = (self.form.cleaned_data.get("state") if self.is_bound and self.form.is_valid() else None) or DEFAULT_STATES
-        return queryset.filter(states_q(states, self.now))
+        return queryset.filter(states_q(self.chosen_states, self.now))

@@ -1,47 +1,76 @@
+"""The table of the Codes window. Every column reads the row and the three relations the list
+view selects with it (holder, unit, batch): one query per page, whatever the page size."""
+
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cms.tables import BaseTable
+from cms.tables import BaseTable, LocalDateTimeColumn
 
 from .models import Code, CodeState
 
 STATE_STYLES = {
-    CodeState.AVAILABLE: "success",
-    CodeState.SCHEDULED: "info",
-    CodeState.RUNNING: "primary",
-    CodeState.RELEASED: "warning",
-    CodeState.EXPIRED: "secondary",
-    CodeState.REVOKED: "danger",
+    CodeState.AVAILABLE: "available",
+    CodeState.SCHEDULED: "scheduled",
+    CodeState.RUNNING: "running",
+    CodeState.RELEASED: "released",
+    CodeState.EXPIRED: "expired",
+    CodeState.REVOKED: "revoked",
 }
+
+#: Days left at or under which the column warns.
+SOON_DAYS = 7
+WARN_DAYS = 30
 
 
 def state_badge(state: str) -> str:
     return format_html(
-        '<span class="badge state-badge text-bg-{}" data-state="{}">{}</span>',
-        STATE_STYLES.get(state, "light"),
+        '<span class="badge state-badge state-{}" data-state="{}">{}</span>',
+        STATE_STYLES.get(state, "expired"),
         state,
         CodeState(state).label,
     )
 
 
+def days_left(code: Code, now=None) -> int | None:
+    """Whole days until the code expires (None before it has a start)."""
+    if code.expires_at is None:
+        return None
+    now = now or timezone.now()
+    return max(0, int((code.expires_at - now).total_seconds() // 86400))
+
+
 class CodeTable(BaseTable):
-    text = tables.Column(verbose_name=_("Code"), linkify=("codes:detail", {"pk": tables.A("pk")}), attrs={"td": {"class": "code-text"}})
+    text = tables.Column(
+        verbose_name=_("Code"), linkify=("codes:detail", {"pk": tables.A("pk")}), attrs={"td": {"class": "code-text"}}
+    )
     state = tables.Column(verbose_name=_("State"), accessor="state", order_by=("state",))
-    unit = tables.Column(verbose_name=_("Unit"), linkify=("units:detail", {"pk": tables.A("unit_id")}))
-    holder = tables.Column(verbose_name=_("Shared with"), order_by=("holder__name",))
-    period_days = tables.Column(verbose_name=_("Period (days)"))
-    activated_at = tables.DateTimeColumn(verbose_name=_("Activation"), short=True)
-    expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), short=True)
-    days_left = tables.Column(verbose_name=_("Days left"), accessor="expires_at", order_by=("expires_at",), empty_values=())
+    unit = tables.Column(verbose_name=_("Unit"), order_by=("unit__name", "unit__pk"))
+    holder = tables.Column(verbose_name=_("Shared with"), order_by=("holder__name", "holder__pk"))
+    period_days = tables.Column(verbose_name=_("Period"), attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}})
+    activated_at = LocalDateTimeColumn(verbose_name=_("Activation"))
+    expires_at = LocalDateTimeColumn(verbose_name=_("Expires"))
+    days_left = tables.Column(
+        verbose_name=_("Days left"), accessor="expires_at", order_by=("expires_at",), empty_values=(),
+        attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}},
+    )
     batch = tables.Column(verbose_name=_("Batch"), linkify=("batches:detail", {"pk": tables.A("batch_id")}))
-    price = tables.Column(verbose_name=_("Price"), accessor="batch__unit_price", order_by=("batch__unit_price",))
+    price = tables.Column(
+        verbose_name=_("Price"), accessor="batch__unit_price", order_by=("batch__unit_price",),
+        attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}},
+    )
 
     class Meta(BaseTable.Meta):
         model = Code
-        fields = ("pk", "text", "state", "unit", "holder", "period_days", "activated_at", "expires_at", "days_left", "batch", "price")
+        fields = (
+            "pk", "text", "state", "unit", "holder", "period_days", "activated_at", "expires_at", "days_left",
+            "batch", "price",
+        )
         order_by = ("-pk",)
+        row_attrs = {"data-state": lambda record: getattr(record, "state", "")}
 
     def render_text(self, record):
         return record.display_text
@@ -49,11 +78,31 @@ class CodeTable(BaseTable):
     def render_state(self, value):
         return state_badge(value)
 
+    def render_unit(self, record):
+        unit = record.unit
+        return format_html(
+            '<a href="{}">{}</a> <span class="text-body-secondary small hardware-id">{}</span>',
+            reverse("units:detail", args=[unit.pk]), unit.name, unit.hardware_id,
+        )
+
+    def render_holder(self, record):
+        return record.holder.name
+
+    def render_period_days(self, value):
+        return format_html("{}&nbsp;{}", value, _("d"))
+
     def render_days_left(self, record):
-        if record.expires_at is None:
+        left = days_left(record)
+        if left is None or getattr(record, "state", None) in (CodeState.EXPIRED, CodeState.REVOKED):
             return "—"
-        seconds = (record.expires_at - timezone.now()).total_seconds()
-        return max(0, int(seconds // 86400))
+        style = "days-soon" if left <= SOON_DAYS else "days-warn" if left <= WARN_DAYS else ""
+        return format_html('<span class="{}">{}</span>', style, left)
+
+    def render_batch(self, record):
+        return f"#{record.batch_id}"
 
     def render_price(self, record):
-        return f"{record.batch.unit_price} {record.batch.currency}"
+        return format_html(
+            '{}&nbsp;<span class="text-body-secondary">{}</span>',
+            number_format(record.batch.unit_price, 2, force_grouping=True), record.batch.currency,
+        )

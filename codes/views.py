@@ -1,17 +1,31 @@
 """The Codes window: list, detail and bulk actions. Reads through selectors, writes through
 `codes.services`; no rule lives here."""
 
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import DetailView
 
 from cms.generic_views import AccountRequiredMixin, BulkAction, BulkActionView, ExportColumn, ObjectListView
 
 from . import services
-from .filtersets import CodeFilterSet
+from .filtersets import DEFAULT_STATES, CodeFilterSet
 from .forms import RevokeForm, ShareForm
+from .models import CodeState
 from .selectors import code_state, codes_visible_to, with_state
-from .tables import CodeTable
+from .tables import CodeTable, days_left
+
+SHARE = BulkAction(gettext_lazy("Share"), "codes:bulk_share")
+RECALL = BulkAction(gettext_lazy("Recall"), "codes:bulk_recall", "outline-secondary")
+RELEASE = BulkAction(gettext_lazy("Release"), "codes:bulk_release", "outline-warning")
+REVOKE = BulkAction(gettext_lazy("Revoke"), "codes:bulk_revoke", "outline-danger", needs_provider_admin=True)
+# The redemption helper's page (issue 5); it takes the ticked codes, not "all matching".
+SEND = BulkAction(gettext_lazy("Send by e-mail"), "mail:send", "outline-dark", selected_only=True)
+
+
+def _state_label(code) -> str:
+    return str(CodeState(code.state).label)
 
 
 class CodeListView(ObjectListView):
@@ -22,26 +36,34 @@ class CodeListView(ObjectListView):
     export_filename = "codes"
     export_columns = [
         ExportColumn(gettext_lazy("Code"), lambda c: c.display_text),
-        ExportColumn(gettext_lazy("State"), lambda c: c.state),
+        ExportColumn(gettext_lazy("State"), _state_label),
         ExportColumn(gettext_lazy("Unit"), lambda c: c.unit.name if c.unit_id else ""),
         ExportColumn(gettext_lazy("Hardware id"), lambda c: c.unit.hardware_id if c.unit_id else ""),
         ExportColumn(gettext_lazy("Shared with"), lambda c: c.holder.name),
         ExportColumn(gettext_lazy("Period (days)"), lambda c: c.period_days),
         ExportColumn(gettext_lazy("Activation"), lambda c: c.activated_at),
         ExportColumn(gettext_lazy("Expires"), lambda c: c.expires_at),
+        ExportColumn(
+            gettext_lazy("Days left"),
+            lambda c: "" if c.state in (CodeState.EXPIRED, CodeState.REVOKED) else days_left(c),
+        ),
+        ExportColumn(gettext_lazy("Use by"), lambda c: c.use_by.isoformat() if c.use_by else ""),
         ExportColumn(gettext_lazy("Batch"), lambda c: c.batch_id),
         ExportColumn(gettext_lazy("Price"), lambda c: c.batch.unit_price),
         ExportColumn(gettext_lazy("Currency"), lambda c: c.batch.currency),
     ]
-    bulk_actions = [
-        BulkAction(gettext_lazy("Share"), "codes:bulk_share"),
-        BulkAction(gettext_lazy("Recall"), "codes:bulk_recall", "outline-secondary"),
-        BulkAction(gettext_lazy("Release"), "codes:bulk_release", "outline-warning"),
-        BulkAction(gettext_lazy("Revoke"), "codes:bulk_revoke", "outline-danger", needs_provider_admin=True),
-    ]
+    bulk_actions = [SHARE, RECALL, RELEASE, REVOKE, SEND]
 
     def get_base_queryset(self):
         return with_state(codes_visible_to(self.request.user)).select_related("holder", "unit", "batch")
+
+    def get_export_queryset(self, queryset):
+        return queryset.order_by("-pk")
+
+    def get_filter_note(self, filterset) -> str:
+        if set(filterset.chosen_states) == set(DEFAULT_STATES):
+            return _("Expired and revoked codes are hidden; tick them under State to see them.")
+        return ""
 
 
 class CodeDetailView(AccountRequiredMixin, DetailView):
@@ -55,45 +77,66 @@ class CodeDetailView(AccountRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["state"] = code_state(self.object)
-        context["events"] = self.object.events.select_related("actor", "unit", "from_account", "to_account").order_by(
-            "occurred_at", "pk"
+        code = self.object
+        state = code_state(code)
+        user = self.request.user
+        context.update(
+            state=state,
+            days_left=None if state in (CodeState.EXPIRED, CodeState.REVOKED) else days_left(code),
+            events=code.events.select_related(
+                "actor", "actor_account", "unit", "from_account", "to_account"
+            ).order_by("occurred_at", "pk"),
+            actions=[a for a in (SHARE, RECALL, RELEASE, REVOKE, SEND) if a.allowed_for(user) and a.url is not None],
         )
         return context
 
 
-class CodeBulkShareView(BulkActionView):
+class CodeBulkActionView(BulkActionView):
     list_view_class = CodeListView
+
+    def get_summary(self, queryset):
+        counts = dict(queryset.order_by().values_list("state").annotate(n=Count("pk")))
+        return [(CodeState(state).label, counts[state]) for state in CodeState.values if counts.get(state)]
+
+    def code_ids(self, queryset) -> list[int]:
+        return list(queryset.order_by("pk").values_list("pk", flat=True))
+
+
+class CodeBulkShareView(CodeBulkActionView):
     form_class = ShareForm
     title = gettext_lazy("Share codes")
     confirm_label = gettext_lazy("Share")
+    explanation = gettext_lazy(
+        "The codes move down the tree to the account you choose; it and the accounts above it will see them. "
+        "Only codes that never started can be shared."
+    )
 
     def get_form_kwargs(self):
         return {"user": self.request.user}
 
     def perform(self, queryset, form):
         account = form.cleaned_data["account"]
-        count = services.codes_share(
-            codes=list(queryset.values_list("pk", flat=True)), to_account=account, actor=self.request.user
-        )
+        count = services.codes_share(codes=self.code_ids(queryset), to_account=account, actor=self.request.user)
         return ngettext(
             "%(count)d code is now shared with %(account)s.", "%(count)d codes are now shared with %(account)s.", count
         ) % {"count": count, "account": account.name}
 
 
-class CodeBulkRecallView(BulkActionView):
-    list_view_class = CodeListView
+class CodeBulkRecallView(CodeBulkActionView):
     title = gettext_lazy("Recall codes")
     confirm_label = gettext_lazy("Recall")
-    explanation = gettext_lazy("The codes come back to your own account.")
+    explanation = gettext_lazy(
+        "The codes come back to your own account. Only codes that never started can be recalled."
+    )
 
     def perform(self, queryset, form):
-        count = services.codes_recall(codes=list(queryset.values_list("pk", flat=True)), actor=self.request.user)
-        return ngettext("%(count)d code recalled.", "%(count)d codes recalled.", count) % {"count": count}
+        count = services.codes_recall(codes=self.code_ids(queryset), actor=self.request.user)
+        return ngettext(
+            "%(count)d code recalled to %(account)s.", "%(count)d codes recalled to %(account)s.", count
+        ) % {"count": count, "account": self.request.user.account.name}
 
 
-class CodeBulkReleaseView(BulkActionView):
-    list_view_class = CodeListView
+class CodeBulkReleaseView(CodeBulkActionView):
     title = gettext_lazy("Release codes from their units")
     confirm_label = gettext_lazy("Release")
     confirm_style = "warning"
@@ -103,14 +146,30 @@ class CodeBulkReleaseView(BulkActionView):
     )
 
     def perform(self, queryset, form):
-        released = services.codes_release(codes=list(queryset.values_list("pk", flat=True)), actor=self.request.user)
-        return ngettext("%(count)d code released.", "%(count)d codes released.", len(released)) % {
-            "count": len(released)
-        }
+        released = services.codes_release(codes=self.code_ids(queryset), actor=self.request.user)
+        running = sum(1 for c in released if c.status == CodeState.RELEASED)
+        message = ngettext(
+            "%(count)d code released from its unit.", "%(count)d codes released from their units.", len(released)
+        ) % {"count": len(released)}
+        parts = [message]
+        if running:
+            parts.append(
+                ngettext(
+                    "%(count)d keeps running on its own clock.", "%(count)d keep running on their own clock.", running
+                ) % {"count": running}
+            )
+        if len(released) - running:
+            parts.append(
+                ngettext(
+                    "%(count)d had not started and is available again.",
+                    "%(count)d had not started and are available again.",
+                    len(released) - running,
+                ) % {"count": len(released) - running}
+            )
+        return " ".join(parts)
 
 
-class CodeBulkRevokeView(BulkActionView):
-    list_view_class = CodeListView
+class CodeBulkRevokeView(CodeBulkActionView):
     form_class = RevokeForm
     title = gettext_lazy("Revoke codes")
     confirm_label = gettext_lazy("Revoke for good")
@@ -120,9 +179,6 @@ class CodeBulkRevokeView(BulkActionView):
 
     def perform(self, queryset, form):
         count = services.codes_revoke(
-            codes=list(queryset.values_list("pk", flat=True)), actor=self.request.user,
-            reason=form.cleaned_data.get("reason", ""),
+            codes=self.code_ids(queryset), actor=self.request.user, reason=form.cleaned_data.get("reason", ""),
         )
         return ngettext("%(count)d code revoked.", "%(count)d codes revoked.", count) % {"count": count}
-
-
