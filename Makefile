@@ -60,6 +60,11 @@ test: install-dev
 	@$(COMPILE_MESSAGES)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+## Benchmark at BENCH_SCALE codes (default 1,000,000) on PostgreSQL and Redis (DATABASE_URL, REDIS_URL);
+## writes docs/BENCHMARKS.md and var/bench/*.json. Needs wrk (apt-get install wrk).
+bench: install
+	$(PY) -m bench.run
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 

@@ -1,0 +1,391 @@
+"""`make bench`: build BENCH_SCALE codes in a separate PostgreSQL database, serve the app with
+gunicorn on 127.0.0.1, load it with wrk (its own process), and write the figures to
+docs/BENCHMARKS.md and var/bench/*.json.
+
+Environment: DATABASE_URL (PostgreSQL; the benchmark uses "<name>_bench" beside it, dropped and
+rebuilt each run), REDIS_URL, BENCH_SCALE (codes, default 1,000,000), BENCH_DURATION (seconds per
+load run, default 8), BENCH_PORT (default 8950).
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "var" / "bench"
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+LUA = ROOT / "bench" / "wrk" / "measure.lua"
+
+
+def fail(message: str, code: int = 2):
+    print(f"make bench: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def database_urls() -> tuple[str, str, str]:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        fail(
+            "needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL, e.g.\n"
+            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/keyline REDIS_URL=redis://127.0.0.1:6379/0 make bench"
+        )
+    if not os.environ.get("REDIS_URL"):
+        fail("needs REDIS_URL too (e.g. REDIS_URL=redis://127.0.0.1:6379/0)")
+    if not shutil.which("wrk"):
+        fail("needs wrk, the load generator (apt-get install wrk)")
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/") or "keyline"
+    bench_name = f"{name}_bench"
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    bench_url = urllib.parse.urlunsplit(parts._replace(path=f"/{bench_name}"))
+    return admin_url, bench_url, bench_name
+
+
+def recreate_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, env: dict, port: int, workers: int, threads: int):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"), "cms.wsgi:application",
+                "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+                "--worker-class", "gthread" if threads > 1 else "sync", "--backlog", "2048",
+                "--log-level", "warning", "--timeout", "600",
+            ],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/login/", timeout=2).read()
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if self.process.poll() is not None:
+                    fail(f"gunicorn exited: {self.process.stderr.read().decode()[-2000:]}")
+                time.sleep(0.3)
+        fail("gunicorn did not answer within 60 s")
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def stop(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- the load generator -------------------------------------------------------------------------
+
+
+def wrk(url: str, *, connections: int, duration: int, headers: dict | None = None, paths: list[str] | None = None,
+        bodies: list[str] | None = None, threads: int = 1) -> dict:
+    env = dict(os.environ)
+    tmp = []
+    for name, rows in (("BENCH_PATHS_FILE", paths), ("BENCH_BODIES_FILE", bodies)):
+        if rows:
+            f = tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt")
+            f.write("\n".join(rows) + "\n")
+            f.close()
+            env[name] = f.name
+            tmp.append(f.name)
+        else:
+            env.pop(name, None)
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "30s", "-s", str(LUA)]
+    for key, value in (headers or {}).items():
+        cmd += ["-H", f"{key}: {value}"]
+    cmd.append(url)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=duration + 120)
+    for name in tmp:
+        os.unlink(name)
+    match = re.search(r"BENCH_JSON (\{.*\})", out.stdout)
+    if not match:
+        fail(f"wrk gave no summary for {url}:\n{out.stdout}\n{out.stderr}")
+    data = json.loads(match.group(1))
+    seconds = data["duration_us"] / 1e6
+    return {
+        "requests": data["requests"],
+        "ok_2xx": data["ok_2xx"],
+        "errors": data["socket_errors"] + data["non_2xx_3xx"],
+        "rps": round(data["requests"] / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(data["p50_us"] / 1000, 2),
+        "p95_ms": round(data["p95_us"] / 1000, 2),
+        "p99_ms": round(data["p99_us"] / 1000, 2),
+    }
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def check_status(url: str, headers: dict, expect: int = 200) -> int:
+    """One request before the load run: a page that answers a redirect or an error would be
+    measured as something else, so the run stops instead."""
+    request = urllib.request.Request(url, headers=headers)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=300) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if status != expect:
+        fail(f"{url} answered {status}, expected {expect}")
+    return status
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    admin_url, bench_url, bench_name = database_urls()
+    scale = int(os.environ.get("BENCH_SCALE", "1000000"))
+    duration = int(os.environ.get("BENCH_DURATION", "8"))
+    port = int(os.environ.get("BENCH_PORT", "8950"))
+    started = datetime.now(UTC)
+    print(f"make bench: {scale:,} codes in database {bench_name}, {duration} s per load run")
+
+    recreate_database(admin_url, bench_name)
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ["CACHE_KEY_PREFIX"] = f"keyline-bench-{int(time.time())}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+
+    from bench import dataset
+    from cms.models import ApiToken
+
+    t0 = time.perf_counter()
+    data = dataset.build(scale)
+    build_seconds = time.perf_counter() - t0
+    print(f"data set built in {build_seconds:.1f} s")
+
+    _token, provider_key = ApiToken.issue(user=data.provider_user, name="bench")
+    provider_cookie = dataset.session_cookie(data.provider_user)
+    sub_cookie = dataset.session_cookie(data.sub_reseller_user)
+    admin_cookie = dataset.session_cookie(data.admin_user)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        pg_version = cursor.fetchone()[0].split(" on ")[0]
+        cursor.execute("SELECT min(text) FROM codes_code WHERE status = 'running'")
+        some_code_prefix = cursor.fetchone()[0][:6]
+    results: dict = {
+        "started": started.isoformat(), "scale": scale, "cores": os.cpu_count(), "postgres": pg_version,
+        "python": platform.python_version(), "duration_s": duration, "build_seconds": round(build_seconds, 1),
+    }
+
+    server_env = dict(os.environ)
+    server_env.update(
+        DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", KEYLINE_BENCH_ROUTES="true",
+        STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage", AXES_ENABLED="false",
+        KEYLINE_REDEEM_RATE_ADDRESS="100000000/1m", KEYLINE_REDEEM_RATE_HARDWARE_ID="100000000/1m",
+        DB_CONN_MAX_AGE="600", LOG_LEVEL="WARNING",
+    )
+    cores = os.cpu_count() or 2
+    server = Server(server_env, port, workers=cores * 2, threads=4)
+    try:
+        results["window"] = measure_window(server, data, duration, provider_cookie, sub_cookie, admin_cookie, some_code_prefix)
+        results["unit_status"] = measure_unit_status(server, data, duration, provider_key)
+        results["redemption"] = measure_redemption(server, data, duration, provider_key)
+    finally:
+        server.stop()
+    results["export"] = measure_export(server_env, port + 1, provider_cookie, scale)
+    results["expiry_job"] = measure_expiry(data, scale)
+    results["batch_generate"] = measure_batch_generate(data)
+    results["finished"] = datetime.now(UTC).isoformat()
+
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = OUT_DIR / f"bench-{started:%Y%m%dT%H%M%S}-{scale}.json"
+    out.write_text(json.dumps(results, indent=2))
+    (OUT_DIR / "latest.json").write_text(json.dumps(results, indent=2))
+    if os.environ.get("BENCH_WRITE_DOC", "1") == "1":
+        from bench.report import write_markdown
+
+        write_markdown(results, DOC)
+        print(f"wrote {DOC.relative_to(ROOT)}")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+def window_queries(data, some_code_prefix: str) -> list[tuple[str, str]]:
+    """(label, query string) for the Codes window: no filter, each single filter, filter + sort."""
+    today = datetime.now(UTC).date()
+    reseller = data.resellers_by_level[1][0]
+    batch = data.batches[90]
+    hardware_id = data.sample_hardware_ids[0]
+    return [
+        ("no filter", ""),
+        ("state=running", "state=running"),
+        ("state=expired", "state=expired"),
+        ("holder and below", f"holder={reseller.pk}&holder_below=on"),
+        ("unit (hardware id)", f"unit={hardware_id}"),
+        ("period=90", "period_days=90"),
+        ("activation range", f"activated_after={today - timedelta(days=30)}&activated_before={today}"),
+        ("expiry range", f"expires_after={today}&expires_before={today + timedelta(days=30)}"),
+        ("batch", f"batch={batch.pk}"),
+        ("free text", f"q={some_code_prefix}"),
+        ("state + sort by expiry", "state=running&sort=expires_at"),
+    ]
+
+
+def admin_queries(some_code_prefix: str) -> dict[str, str]:
+    """The same lists through the stock admin changelist, where it can express them."""
+    return {
+        "no filter": "",
+        "state=running": "status__exact=running",
+        "state=expired": "status__exact=expired",
+        "period=90": "period_days__exact=90",
+        "free text": f"q={some_code_prefix}",
+    }
+
+
+def measure_window(server, data, duration, provider_cookie, sub_cookie, admin_cookie, some_code_prefix) -> dict:
+    rows = []
+    admin = admin_queries(some_code_prefix)
+    for label, query in window_queries(data, some_code_prefix):
+        for who, cookie in (("provider", provider_cookie), ("sub-reseller", sub_cookie)):
+            url = f"{server.url}/codes/?{query}"
+            status = check_status(url, {"Cookie": cookie})
+            figures = wrk(url, connections=4, duration=duration, headers={"Cookie": cookie})
+            rows.append({"query": label, "user": who, "status": status, **figures})
+            print(f"window {label:<24} {who:<12} p95 {figures['p95_ms']} ms, {figures['rps']} req/s")
+        if label in admin:
+            url = f"{server.url}/admin/codes/code/?{admin[label]}"
+            status = check_status(url, {"Cookie": admin_cookie})
+            figures = wrk(url, connections=4, duration=duration, headers={"Cookie": admin_cookie})
+            rows.append({"query": label, "user": "stock admin", "status": status, **figures})
+            print(f"admin  {label:<24} {'superuser':<12} p95 {figures['p95_ms']} ms, {figures['rps']} req/s")
+    return {"rows": rows}
+
+
+def measure_unit_status(server, data, duration, key) -> dict:
+    headers = {"Authorization": f"Token {key}"}
+    paths = [f"/api/v1/units/{hw}/" for hw in data.sample_hardware_ids]
+    status = check_status(server.url + paths[0], headers)
+    status_call = wrk(server.url + paths[0], connections=16, duration=duration, headers=headers, paths=paths, threads=2)
+    bare = wrk(server.url + "/bench/bare/", connections=16, duration=duration, threads=2)
+    print(f"unit status {status_call['rps']} req/s (p99 {status_call['p99_ms']} ms); bare view {bare['rps']} req/s")
+    return {"status": status, "status_call": status_call, "bare_view": bare,
+            "ratio": round(status_call["rps"] / bare["rps"], 3) if bare["rps"] else None}
+
+
+def measure_redemption(server, data, duration, key) -> dict:
+    from bench.dataset import redeemable_pairs
+
+    headers = {"Authorization": f"Token {key}"}
+    pairs = redeemable_pairs(data.provider, 20000)
+    bodies = [json.dumps({"code": code, "unit": hw}) for code, hw in pairs[1:]]
+    distinct = wrk(server.url + "/api/v1/redeem/", connections=16, duration=duration, headers=headers, bodies=bodies)
+    used = distinct["requests"]
+    # One shared code, sixteen clients, each naming another unit: exactly one may succeed.
+    shared_code = pairs[0][0]
+    shared_bodies = [json.dumps({"code": shared_code, "unit": hw}) for _c, hw in pairs[-16:]]
+    shared = wrk(server.url + "/api/v1/redeem/", connections=16, duration=2, headers=headers, bodies=shared_bodies)
+    print(f"redemption {distinct['ok_2xx']} ok of {used} ({distinct['rps']} req/s); shared code: {shared['ok_2xx']} ok")
+    return {"distinct_codes": distinct, "redeemed_per_second": round(distinct["ok_2xx"] / duration, 1),
+            "pairs_available": len(bodies), "shared_code": shared, "shared_code_successes": shared["ok_2xx"]}
+
+
+def measure_export(server_env, port, cookie, scale) -> dict:
+    """Each size on a fresh one-worker server, so the worker's peak memory belongs to it."""
+    runs = []
+    every_state = "&".join(f"state={s}" for s in ("available", "scheduled", "running", "released", "expired", "revoked"))
+    for label, query in (("period=30 (about a third)", f"{every_state}&period_days=30"), ("all codes", every_state)):
+        server = Server(server_env, port, workers=1, threads=1)
+        try:
+            worker = server.worker_pids()[0]
+            before = peak_rss_mb(worker)
+            request = urllib.request.Request(f"{server.url}/codes/?{query}&export=csv", headers={"Cookie": cookie})
+            t0 = time.perf_counter()
+            lines = 0
+            with urllib.request.urlopen(request, timeout=3600) as response:
+                for _line in response:
+                    lines += 1
+            seconds = time.perf_counter() - t0
+            peak = peak_rss_mb(worker)
+        finally:
+            server.stop()
+        rows = max(0, lines - 1)
+        runs.append({"export": label, "rows": rows, "seconds": round(seconds, 2),
+                     "rows_per_second": round(rows / seconds) if seconds else 0,
+                     "worker_rss_before_mb": round(before, 1), "worker_peak_rss_mb": round(peak, 1)})
+        print(f"export {label}: {rows:,} rows in {seconds:.1f} s, worker peak {peak:.0f} MB")
+    return {"runs": runs}
+
+
+def measure_expiry(data, scale) -> dict:
+    from django.utils import timezone
+
+    from bench.dataset import make_due
+    from codes.services import codes_expire_due
+
+    now = timezone.now()
+    target = min(100_000, scale // 10)
+    made = make_due(target, now)
+    due = sum(made.values())
+    t0 = time.perf_counter()
+    run = codes_expire_due(now=now)
+    seconds = time.perf_counter() - t0
+    from audit.models import Event
+
+    events = Event.objects.filter(occurred_at=now).count()
+    print(f"expiry job: {run.expired:,} expired, {run.units_changed:,} units changed in {seconds:.1f} s")
+    return {"due": due, "made_due": made, "expired": run.expired, "units_changed": run.units_changed,
+            "audit_rows": events, "seconds": round(seconds, 2),
+            "codes_per_second": round(run.expired / seconds) if seconds else 0}
+
+
+def measure_batch_generate(data) -> dict:
+    from codes.services import batch_generate
+
+    quantity = 100_000
+    t0 = time.perf_counter()
+    batch = batch_generate(actor=data.provider_user, quantity=quantity, period_days=30, unit_price="4.00",
+                           currency="EUR", background=False)
+    seconds = time.perf_counter() - t0
+    print(f"batch_generate: {batch.generated_count:,} codes in {seconds:.1f} s")
+    return {"quantity": quantity, "generated": batch.generated_count, "seconds": round(seconds, 2)}
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
+
