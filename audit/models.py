@@ -37,6 +37,14 @@ class EventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AuditLogIsAppendOnly("audit events are never updated")
 
+    def bulk_update(self, objs, fields, batch_size=None):
+        # Refuse before Django's own bulk_update opens its atomic block, so the caller's
+        # transaction is not left broken.
+        raise AuditLogIsAppendOnly("audit events are never updated")
+
+    def _update(self, values):
+        raise AuditLogIsAppendOnly("audit events are never updated")
+
     def delete(self):
         raise AuditLogIsAppendOnly("audit events are never deleted")
 
