@@ -19,7 +19,6 @@ from cms.api.pagination import Cursor
 from cms.api.views import ApiViewMixin
 from cms.errors import DomainError, NotFound, Refusal
 from codes import text as code_text
-from codes.filtersets import CodeFilterSet
 from codes.models import Batch, Code
 from codes.ratelimits import client_address, redeem_attempt
 from codes.selectors import codes_visible_to, with_state
@@ -35,7 +34,7 @@ from codes.services import (
 from units.models import normalize_hardware_id
 from units.selectors import units_visible_to
 
-from .filtersets import BatchFilterSet
+from .filtersets import BatchFilterSet, CodeApiFilterSet
 from .serializers import (
     AttachSerializer,
     BatchCreateSerializer,
@@ -138,7 +137,7 @@ def unit_for(user, hardware_id: str):
 class CodeViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CodeSerializer
     filter_backends = [DjangoFilterBackend]
-    filterset_class = CodeFilterSet
+    filterset_class = CodeApiFilterSet
     pagination_class = Cursor
     lookup_field = "text"
     lookup_url_kwarg = "code"

@@ -19,7 +19,8 @@ def private_cache(request, settings):
         cache.clear()
         return
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"api-{uuid.uuid4()}"}
+        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"api-{alias}-{uuid.uuid4()}"}
+        for alias in settings.CACHES
     }
     yield
 
