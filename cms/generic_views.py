@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -86,7 +86,9 @@ def _display_filter_value(field, value) -> str:
         return f"{start} – {stop}"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    choices = dict(getattr(field, "choices", ()) or ())
+    if isinstance(value, QuerySet):
+        return ", ".join(str(v) for v in value)
+    choices = dict(list(getattr(field, "choices", [])))
     if isinstance(value, list | tuple):
         return ", ".join(str(choices.get(v, v)) for v in value)
     return str(choices.get(value, value))
@@ -116,6 +118,13 @@ class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):
         except ValueError:
             return DEFAULT_PAGE_SIZE
         return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+    def get_table_kwargs(self):
+        kwargs = super().get_table_kwargs()
+        # django-tables2 would take any ?per_page= as is (100000 rows on one page); the size is
+        # chosen by get_page_size from PAGE_SIZES only, so the table reads a parameter nobody sends.
+        kwargs.setdefault("per_page_field", "_per_page_not_from_request")
+        return kwargs
 
     def get_table_pagination(self, table):
         return {"per_page": self.get_page_size(), "paginator_class": self.paginator_class}
