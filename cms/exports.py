@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 CHUNK = 2000
 
@@ -40,10 +40,19 @@ def _rows(queryset, columns: list[ExportColumn]) -> Iterator[list]:
         yield [_cell(c.value(obj)) for c in columns]
 
 
-def csv_response(queryset, columns: list[ExportColumn], filename: str) -> StreamingHttpResponse:
+def _csv_lines(queryset, columns: list[ExportColumn], zone, language) -> Iterator[str]:
+    # The body streams after the view has returned, when the middleware has already reset the
+    # time zone and language: keep the request's own while writing.
     writer = csv.writer(_Echo())
+    with timezone.override(zone), translation.override(language):
+        for row in _rows(queryset, columns):
+            yield writer.writerow(row)
+
+
+def csv_response(queryset, columns: list[ExportColumn], filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in _rows(queryset, columns)), content_type="text/csv; charset=utf-8"
+        _csv_lines(queryset, columns, timezone.get_current_timezone(), translation.get_language()),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
