@@ -2,7 +2,12 @@
 
 Every service that changes codes or units locks the rows first, always in the same order
 (units, then codes) and in primary-key order within each table, so two bulk actions never wait
-for each other in a cycle. On SQLite `select_for_update` is a no-op; there the embedded settings
+for each other in a cycle.
+
+The locks are `FOR NO KEY UPDATE` (`no_key=True`): nothing here changes a key, and unlike
+`FOR UPDATE` this mode does not block the `FOR KEY SHARE` lock PostgreSQL takes on a row that a
+new audit event references. Otherwise a refused redemption, recording its `redeem_refused` entry
+(which references the code and then the unit), could deadlock with the redemption that won. On SQLite `select_for_update` is a no-op; there the embedded settings
 open every transaction with BEGIN IMMEDIATE, which serialises writers instead.
 """
 
@@ -17,7 +22,7 @@ def lock_units(unit_ids: Iterable[int]) -> dict[int, Unit]:
     ids = sorted(set(i for i in unit_ids if i is not None))
     if not ids:
         return {}
-    rows = Unit.objects.filter(pk__in=ids).select_related("owner").order_by("pk").select_for_update(of=("self",))
+    rows = Unit.objects.filter(pk__in=ids).select_related("owner").order_by("pk").select_for_update(of=("self",), no_key=True)
     return {unit.pk: unit for unit in rows}
 
 
@@ -29,7 +34,7 @@ def lock_codes(code_ids: Iterable[int], **filters) -> dict[int, Code]:
         Code.objects.filter(pk__in=ids, **filters)
         .select_related("holder")
         .order_by("pk")
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
     )
     return {code.pk: code for code in rows}
 
@@ -40,5 +45,5 @@ def lock_chain(unit_id: int, now) -> list[Code]:
     return list(
         Code.objects.filter(unit_id=unit_id, activated_at__isnull=False, expires_at__gt=now)
         .order_by("pk")
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
     )

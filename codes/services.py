@@ -151,7 +151,7 @@ def _lock_for_units(code_ids: Iterable[int], unit_ids: Iterable[int], *, now, ac
         Code.objects.filter(Q(pk__in=code_ids) | Q(unit_id__in=list(units), status__in=ON_UNIT_STATES))
         .select_related("holder")
         .order_by("pk")
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
     )
     codes = {code.pk: code for code in rows}
     on_units = [c for c in codes.values() if c.unit_id in units and c.status in ON_UNIT_STATES]
@@ -739,7 +739,7 @@ def batch_fill(*, batch_id: int, chunk_size: int = 5000, now: datetime | None = 
         with transaction.atomic():
             # of=("self",): created_by is nullable (an outer join), which PostgreSQL cannot lock.
             batch = (
-                Batch.objects.select_for_update(of=("self",)).select_related("created_by__account").get(pk=batch_id)
+                Batch.objects.select_for_update(of=("self",), no_key=True).select_related("created_by__account").get(pk=batch_id)
             )
             missing = batch.quantity - batch.generated_count
             if missing <= 0:
@@ -826,7 +826,7 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
                     Q(pk__in=off_unit, unit__isnull=True) | Q(unit_id__in=list(units), status__in=ON_UNIT_STATES)
                 )
                 .order_by("pk")
-                .select_for_update(of=("self",))
+                .select_for_update(of=("self",), no_key=True)
             )
             touched = _record_clock(locked, now=now, actor=actor, events=events)
             recorded = len(events)
@@ -861,7 +861,7 @@ def codes_archive_expired(*, now: datetime | None = None, chunk_size: int | None
             locked = list(
                 Code.objects.filter(pk__in=[pk for pk, _u in due], status=CodeState.EXPIRED, archived_at__isnull=True)
                 .order_by("pk")
-                .select_for_update(of=("self",))
+                .select_for_update(of=("self",), no_key=True)
             )
             events = [
                 event_build(action=Action.ARCHIVED, actor=actor, occurred_at=now, code=code, unit_id=code.unit_id)

@@ -1,0 +1,160 @@
+"""Invariant 6 on a real database: concurrent attempts to use one code, and concurrent runs of the
+expiry job. Each thread has its own connection and transaction (transactional_db), as separate
+web requests and workers would."""
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from audit.models import Action, Event
+from cms.errors import DomainError
+from codes.models import Code, CodeState
+from codes.selectors import code_state
+from codes.services import code_attach, code_redeem, code_release, codes_attach, codes_expire_due
+from tests import factories
+from tests.domain.support import DAY, last_event_id
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 20
+
+
+def race(calls):
+    """Run every call in its own thread, all released at the same instant. Returns one result per
+    call: the value returned or the exception raised."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001  (collected and asserted on below)
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
+    return results
+
+
+def outcomes(results):
+    wins = [r for r in results if not isinstance(r, Exception)]
+    losses = [r for r in results if isinstance(r, Exception)]
+    unexpected = [r for r in losses if not isinstance(r, DomainError)]
+    assert not unexpected, f"only clear domain errors are allowed, got {unexpected!r}"
+    return wins, losses
+
+
+def test_twenty_attaches_of_one_code_to_twenty_units_exactly_one_wins(network):
+    code = factories.codes(network.provider_admin, quantity=1)[0]
+    units = [factories.unit(network.harvest, actor=network.provider_admin) for _ in range(THREADS)]
+
+    results = race([lambda u=u: code_attach(code=code.pk, unit=u.pk, actor=network.provider_operator) for u in units])
+
+    wins, losses = outcomes(results)
+    assert len(wins) == 1 and len(losses) == THREADS - 1
+    assert {e.code for e in losses} == {"code_already_used"}
+    assert all(str(e) for e in losses)
+    code.refresh_from_db()
+    assert code.unit_id == wins[0].unit_id
+    assert Event.objects.filter(code=code, action=Action.ATTACHED).count() == 1
+    assert Code.objects.filter(unit__isnull=False).count() == 1
+
+
+def test_twenty_redemptions_of_one_code_exactly_one_wins(network):
+    code = factories.codes(network.provider_admin, quantity=1)[0]
+    unit = factories.unit(network.harvest, actor=network.provider_admin)
+
+    results = race(
+        [
+            lambda i=i: code_redeem(code_text=code.display_text, hardware_id=unit.hardware_id,
+                                    client_address=f"192.0.2.{i + 1}")
+            for i in range(THREADS)
+        ]
+    )
+
+    wins, losses = outcomes(results)
+    assert len(wins) == 1
+    assert {e.code for e in losses} == {"code_already_used"}
+    assert Event.objects.filter(code=code, action=Action.REDEEMED).count() == 1
+    assert Event.objects.filter(code=code, action=Action.REDEEM_REFUSED).count() == THREADS - 1
+    assert Event.objects.filter(unit=unit, action=Action.UNIT_ACTIVATED).count() == 1
+
+
+def test_twenty_different_codes_onto_one_unit_all_queue_without_gap_or_overlap(network):
+    codes = factories.codes(network.provider_admin, quantity=THREADS, period_days=30)
+    unit = factories.unit(network.harvest, actor=network.provider_admin)
+
+    results = race([lambda c=c: code_attach(code=c.pk, unit=unit.pk, actor=network.provider_admin) for c in codes])
+
+    wins, _ = outcomes(results)
+    assert len(wins) == THREADS
+    chain = list(Code.objects.filter(unit=unit).order_by("activated_at"))
+    assert [code_state(c) for c in chain] == [CodeState.RUNNING] + [CodeState.SCHEDULED] * (THREADS - 1)
+    for before, after in zip(chain, chain[1:], strict=False):
+        assert after.activated_at == before.expires_at
+
+
+def test_attach_and_release_racing_on_one_unit_never_deadlock_and_leave_a_consistent_chain(network):
+    unit = factories.unit(network.harvest, actor=network.provider_admin)
+    on_unit = factories.codes(network.provider_admin, quantity=6, period_days=30)
+    codes_attach(pairs=[(c, unit) for c in on_unit], actor=network.provider_admin)
+    newcomers = factories.codes(network.provider_admin, quantity=6, period_days=30)
+
+    calls = [lambda c=c: code_release(code=c.pk, actor=network.provider_admin) for c in on_unit]
+    calls += [lambda c=c: code_attach(code=c.pk, unit=unit.pk, actor=network.provider_admin) for c in newcomers]
+    wins, _ = outcomes(race(calls))
+
+    assert len(wins) == 12
+    now = timezone.now()
+    chain = list(Code.objects.filter(unit=unit, expires_at__gt=now).order_by("activated_at"))
+    assert {c.pk for c in chain} == {c.pk for c in newcomers}
+    assert chain[0].activated_at <= now
+    for before, after in zip(chain, chain[1:], strict=False):
+        assert after.activated_at == before.expires_at
+
+
+def test_two_expiry_jobs_at_once_record_every_change_exactly_once(network):
+    start = timezone.now() - timedelta(days=2)
+    units = [factories.unit(network.harvest, actor=network.provider_admin) for _ in range(40)]
+    short = factories.codes(network.provider_admin, quantity=40, period_days=1, now=start)
+    follow = factories.codes(network.provider_admin, quantity=20, period_days=30, now=start)
+    # 40 units run a one-day code; half of them have a 30-day code queued behind it.
+    codes_attach(pairs=list(zip(short, units, strict=True)), actor=network.provider_admin, now=start)
+    codes_attach(pairs=list(zip(follow, units[:20], strict=True)), actor=network.provider_admin, now=start)
+    # And 30 released codes that ran out while detached.
+    released = factories.codes(network.provider_admin, quantity=30, period_days=1, now=start)
+    spare = [factories.unit(network.harvest, actor=network.provider_admin) for _ in range(3)]
+    for i, code in enumerate(released):
+        code_attach(code=code, unit=spare[i % 3], actor=network.provider_admin, now=start)
+        code_release(code=code, actor=network.provider_admin, now=start)
+    now = timezone.now()
+    before = last_event_id()
+
+    runs = race([lambda: codes_expire_due(now=now, chunk_size=7), lambda: codes_expire_due(now=now, chunk_size=7)])
+
+    assert not any(isinstance(r, Exception) for r in runs), runs
+    expired = Counter(Event.objects.filter(action=Action.EXPIRED).values_list("code_id", flat=True))
+    assert set(expired) == {c.pk for c in short + released}
+    assert set(expired.values()) == {1}
+    started = Counter(Event.objects.filter(action=Action.STARTED).values_list("code_id", flat=True))
+    assert set(started) == {c.pk for c in follow} and set(started.values()) == {1}
+    deactivated = Counter(
+        Event.objects.filter(pk__gt=before, action=Action.UNIT_DEACTIVATED).values_list("unit_id", flat=True)
+    )
+    assert set(deactivated) == {u.pk for u in units[20:]}  # the spare units were left when released
+    assert set(deactivated.values()) == {1}
+    assert sum(r.expired for r in runs) == 70
+    assert sum(r.started for r in runs) == 20
+    assert Code.objects.filter(status=CodeState.RUNNING).count() == 20
+    assert codes_expire_due(now=now + DAY / 24 / 60).expired == 0
