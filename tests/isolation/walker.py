@@ -1,0 +1,114 @@
+"""Walking every URL pattern of the app.
+
+`url_patterns()` lists every pattern (recursively, with its namespaced name and the names of its
+arguments). `FILL` says, for every pattern that takes arguments, which kind of object fills each
+argument and with which attribute. A pattern with arguments that is missing from `FILL` makes
+the walk fail: whoever adds a URL must say here how to reach a foreign object through it.
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+#: Patterns the walk leaves out, each for a stated reason.
+SKIPPED = {
+    "set_language": "django.conf.urls.i18n: sets a cookie, shows nothing",
+    "api:schema": "the OpenAPI schema describes endpoints, never data",
+    "api:docs": "Swagger UI page, static",
+    "api:redoc": "ReDoc page, static",
+    "bench_bare": "benchmark route, off unless KEYLINE_BENCH_ROUTES",
+}
+SKIPPED_NAMESPACES = {"admin"}  # Django admin: platform operators only (is_staff)
+
+#: Pages anybody may open without signing in.
+PUBLIC = {"login", "logout", "redeem:redeem", "redeem:done", "api:redeem", "api:?"}
+
+#: url name -> {argument: (kind, attribute)}. Kinds are the fields of `tests.isolation.world.ObjectSet`.
+FILL = {
+    "codes:detail": {"pk": ("code", "pk")},
+    "batches:detail": {"pk": ("batch", "pk")},
+    "batches:progress": {"pk": ("batch", "pk")},
+    "batches:download": {"pk": ("batch", "pk")},
+    "units:detail": {"pk": ("unit", "pk")},
+    "notices:edit": {"pk": ("notice", "pk")},
+    "notices:delete": {"pk": ("notice", "pk")},
+    "accounts:edit": {"pk": ("account", "pk")},
+    "accounts:move": {"pk": ("account", "pk")},
+    "accounts:disable": {"pk": ("account", "pk")},
+    "accounts:enable": {"pk": ("account", "pk")},
+    "accounts:user_edit": {"pk": ("admin", "pk")},
+    "accounts:user_password": {"pk": ("admin", "pk")},
+    "profile:token_delete": {"pk": ("token", "pk")},
+    "api:account-detail": {"pk": ("account", "pk")},
+    "api:code-detail": {"code": ("code", "text")},
+    "api:code-attach": {"code": ("code", "text")},
+    "api:code-release": {"code": ("running", "text")},
+    "api:code-revoke": {"code": ("code", "text")},
+    "api:batch-detail": {"pk": ("batch", "pk")},
+    "api:unit-detail": {"hardware_id": ("unit", "hardware_id")},
+    "api:event-detail": {"pk": ("event", "pk")},
+}
+
+#: Kinds a parent account sees below itself (the others belong to one account or one user only).
+SEEN_FROM_ABOVE = {"code", "running", "unit", "account", "admin", "event"}
+
+#: Query parameters that name objects, tried with foreign ids on every list.
+ID_PARAMS = {
+    "account": "account", "holder": "account", "owner": "account", "customer": "account", "parent": "account",
+    "from_account": "account", "to_account": "account", "actor_account": "account", "account_id": "account",
+    "holder_id": "account", "owner_id": "account", "unit": "unit", "unit_id": "unit", "batch": "batch",
+    "batch_id": "batch", "code": "code", "code_id": "code", "actor": "admin", "user": "admin",
+}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str
+    route: str
+    arguments: tuple[str, ...]
+    callback: object
+
+    @property
+    def is_api(self) -> bool:
+        return self.name.startswith("api:")
+
+
+def url_patterns() -> list[Pattern]:
+    found: list[Pattern] = []
+
+    def walk(patterns, prefix: str, namespace: str | None):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = namespace
+                if entry.namespace:
+                    inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+                if inner in SKIPPED_NAMESPACES:
+                    continue
+                walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+            elif isinstance(entry, URLPattern):
+                name = f"{namespace}:{entry.name or '?'}" if namespace else (entry.name or "?")
+                arguments = tuple(entry.pattern.regex.groupindex)
+                found.append(Pattern(name, prefix + str(entry.pattern), arguments, entry.callback))
+
+    walk(get_resolver().url_patterns, "", None)
+    return found
+
+
+def body_of(response) -> str:
+    if getattr(response, "streaming", False):
+        content = b"".join(response.streaming_content)
+    else:
+        content = response.content
+    return content.decode("utf-8", errors="replace")
+
+
+def leaked(response, secrets) -> list[str]:
+    body = body_of(response)
+    return [s for s in secrets if s and s in body]
+
+
+def post(client, url, data, *, api: bool):
+    if api:
+        return client.post(url, data=json.dumps(data), content_type="application/json")
+    return client.post(url, data)
