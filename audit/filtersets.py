@@ -23,7 +23,9 @@ class EventFilterSet(django_filters.FilterSet):
         help_text=_("Days in your account's time zone. Empty: all time."),
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
-    account = django_filters.ModelChoiceFilter(label=_("Account"), queryset=None, method="filter_account")
+    account = django_filters.ModelChoiceFilter(
+        label=_("Account"), queryset=None, method="filter_account", empty_label=_("Any account")
+    )
     account_below = django_filters.BooleanFilter(
         label=_("and accounts below"), method="noop", widget=forms.CheckboxInput
     )

@@ -17,6 +17,15 @@ from units.selectors import units_visible_to
 
 EXPIRING_DAYS = (7, 30)
 CHART_DAYS = 90
+#: Bootstrap colours of the states on the dashboard.
+STATE_COLOURS = {
+    CodeState.AVAILABLE: "success",
+    CodeState.SCHEDULED: "info",
+    CodeState.RUNNING: "primary",
+    CodeState.RELEASED: "warning",
+    CodeState.EXPIRED: "secondary",
+    CodeState.REVOKED: "danger",
+}
 
 
 # --- codes ------------------------------------------------------------------------------------
@@ -48,9 +57,12 @@ class CodeSummary:
         return sum(self.by_state.values())
 
     @property
-    def states(self) -> list[tuple[str, str, int]]:
-        """(value, label, count) in lifecycle order."""
-        return [(state.value, state.label, self.by_state[state.value]) for state in CodeState]
+    def states(self) -> list[tuple[str, str, int, str]]:
+        """(value, label, count, colour) in lifecycle order, coloured as the Codes window's badges."""
+        return [
+            (state.value, state.label, self.by_state[state.value], STATE_COLOURS[state])
+            for state in CodeState
+        ]
 
     @property
     def expiring_rows(self) -> list[tuple[int, int, str]]:
@@ -171,7 +183,7 @@ def _nice_ceiling(value: int) -> int:
         magnitude *= 10
 
 
-def bar_chart(series: list[tuple[date, int]], *, width: int = 900, height: int = 220) -> BarChart:
+def bar_chart(series: list[tuple[date, int]], *, width: int = 900, height: int = 250) -> BarChart:
     left, right, top, bottom = 40, 8, 10, 26
     plot_width, plot_height = width - left - right, height - top - bottom
     maximum = max((count for _, count in series), default=0)
