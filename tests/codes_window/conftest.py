@@ -68,9 +68,9 @@ def window(network, clock) -> Window:
     rival_batch = factories.batch(network.rival_admin, quantity=1, period_days=30)
     c30 = list(batch30.codes.order_by("pk"))
     c90 = list(batch90.codes.order_by("pk"))
-    tractor = factories.unit(network.harvest, actor=admin, name="Harvest Tractor", hardware_id="350000000000011")
-    van = factories.unit(network.south_rentals, actor=admin, name="Rental Van", hardware_id="350000000000022")
-    combine = factories.unit(network.harvest, actor=admin, name="Old Combine", hardware_id="350000000000033")
+    tractor = factories.unit(network.harvest, actor=admin, name="Harvest Tractor", hardware_id="861234500000011")
+    van = factories.unit(network.south_rentals, actor=admin, name="Rental Van", hardware_id="861234500000022")
+    combine = factories.unit(network.harvest, actor=admin, name="Old Combine", hardware_id="861234500000033")
 
     # 40 days before T0 a 30-day code ran on the combine: expired by now.
     clock.move_to(T0 - 40 * DAY)

@@ -1,0 +1,77 @@
+"""A code's page: its fields, and its whole history from the audit log."""
+
+import re
+
+from django.urls import reverse
+
+from audit.models import Action
+from cms.models import Account
+
+
+def detail(code) -> str:
+    return reverse("codes:detail", args=[code.pk])
+
+
+def history_actions(response) -> list[str]:
+    return re.findall(r'<tr data-action="([a-z_]+)">', response.content.decode())
+
+
+def test_given_a_running_code_then_its_page_shows_its_fields(window, signed_in):
+    client = signed_in(window.network.provider_operator)
+    response = client.get(detail(window.running))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert window.running.display_text in content
+    assert 'data-testid="code-state">Running<' in content
+    for text in ("Harvest Co", "Harvest Tractor", "861234500000011", "30 days", "2027-03-01 09:00",
+                 "2027-03-31 09:00", f"#{window.batch30.pk}", "10.00 EUR"):
+        assert text in content, text
+    assert response.context["days_left"] == 30
+
+
+def test_given_a_code_then_its_history_lists_every_audit_entry_oldest_first(window, signed_in):
+    client = signed_in(window.network.provider_admin)
+    response = client.get(detail(window.running))
+    assert history_actions(response) == [Action.GENERATED, Action.SHARED, Action.ATTACHED]
+    response = client.get(detail(window.released))
+    assert history_actions(response) == [Action.GENERATED, Action.ATTACHED, Action.RELEASED]
+    content = response.content.decode()
+    assert "Rental Van" in content  # the unit it was released from
+
+
+def test_given_a_shared_code_then_the_history_names_both_accounts_and_the_actor(window, signed_in):
+    client = signed_in(window.network.provider_admin)
+    content = client.get(detail(window.available_north)).content.decode()
+    assert "Acme Telematics" in content and "North Sales" in content and "acme-admin" in content
+
+
+def test_given_a_revoked_code_then_its_page_says_revoked_and_shows_no_days_left(window, signed_in):
+    client = signed_in(window.network.provider_admin)
+    response = client.get(detail(window.revoked))
+    assert 'data-testid="code-state">Revoked<' in response.content.decode()
+    assert response.context["days_left"] is None
+    assert history_actions(response)[-1] == Action.REVOKED
+
+
+def test_given_an_account_in_tokyo_then_the_page_shows_tokyo_times(window, signed_in):
+    Account.objects.filter(pk=window.network.provider.pk).update(time_zone="Asia/Tokyo")
+    content = signed_in(window.network.provider_admin).get(detail(window.running)).content.decode()
+    assert "2027-03-01 18:00" in content and "Asia/Tokyo" in content
+
+
+def test_given_a_code_outside_the_users_branch_then_the_answer_is_404(window, signed_in):
+    client = signed_in(window.network.north_admin)
+    assert client.get(detail(window.available_south)).status_code == 404
+    assert client.get(detail(window.rival_code)).status_code == 404
+    assert client.get(detail(window.available_north)).status_code == 200
+
+
+def test_given_a_viewer_then_the_page_shows_no_action_buttons(window, signed_in):
+    response = signed_in(window.network.provider_viewer).get(detail(window.y1))
+    assert response.status_code == 200
+    assert 'data-testid="code-actions"' not in response.content.decode()
+
+
+def test_given_nobody_signed_in_then_the_page_redirects_to_sign_in(window, client):
+    response = client.get(detail(window.y1))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
