@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views import View
@@ -35,6 +37,13 @@ def _pks(values) -> list[int]:
 class CodeSendView(LoginRequiredMixin, View):
     template_name = "email/send.html"
 
+    def _return_url(self, request) -> str:
+        """Back to where the action came from (the window with its filters, or a code's page)."""
+        url = request.POST.get("_return") or request.GET.get("_return") or ""
+        if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+            return url
+        return reverse("codes:list")
+
     def _codes(self, request, pks):
         """The selected codes, all of them visible to the user; any other answers 404."""
         codes = list(with_state(codes_visible_to(request.user).filter(pk__in=pks)).select_related("holder").order_by("pk"))
@@ -43,13 +52,14 @@ class CodeSendView(LoginRequiredMixin, View):
         return codes
 
     def _render(self, request, form, codes, status=200):
-        return render(request, self.template_name, {"form": form, "codes": codes}, status=status)
+        context = {"form": form, "codes": codes, "return_url": self._return_url(request)}
+        return render(request, self.template_name, context, status=status)
 
     def get(self, request):
         pks = _pks(request.GET.getlist("pk"))
         if not pks:
             messages.warning(request, _("Select at least one code."))
-            return redirect("codes:list")
+            return redirect(self._return_url(request))
         form = CodeSendForm(initial={"language": (get_language() or "en")[:2]})
         return self._render(request, form, self._codes(request, pks))
 
@@ -57,7 +67,7 @@ class CodeSendView(LoginRequiredMixin, View):
         pks = _pks(request.POST.getlist("pk"))
         if not pks:
             messages.warning(request, _("Select at least one code."))
-            return redirect("codes:list")
+            return redirect(self._return_url(request))
         codes = self._codes(request, pks)
         if "_send" not in request.POST:  # arriving from the window's bulk bar: show the form
             form = CodeSendForm(initial={"language": (get_language() or "en")[:2]})
@@ -92,4 +102,4 @@ class CodeSendView(LoginRequiredMixin, View):
             )
             % {"count": len(sent), "recipient": form.cleaned_data["recipient"]},
         )
-        return redirect("codes:list")
+        return redirect(self._return_url(request))

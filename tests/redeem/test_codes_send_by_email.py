@@ -215,3 +215,26 @@ def test_given_no_sign_in_when_opening_the_page_then_it_asks_to_sign_in(shop):
     response = Client().get("/codes/send/", {"pk": [shop.codes[0].pk]})
 
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_given_the_window_with_filters_when_the_codes_are_sent_then_it_returns_there(shop, north, eager_mail):
+    opened = north.post("/codes/send/", {"pk": [shop.codes[0].pk], "_return": "/codes/?state=available"})
+    assert 'name="_return" value="/codes/?state=available"' in opened.content.decode()
+
+    response = north.post(
+        "/codes/send/",
+        {"pk": [shop.codes[0].pk], "_send": "1", "recipient": "a@b.example", "language": "en", "layout": "per_code",
+         "_return": "/codes/?state=available"},
+    )
+
+    assert response["Location"] == "/codes/?state=available"
+
+
+def test_given_a_return_address_of_another_site_when_sent_then_it_returns_to_the_window(shop, north, eager_mail):
+    response = north.post(
+        "/codes/send/",
+        {"pk": [shop.codes[0].pk], "_send": "1", "recipient": "a@b.example", "language": "en", "layout": "per_code",
+         "_return": "https://evil.example/"},
+    )
+
+    assert response["Location"] == "/codes/"

@@ -10,7 +10,6 @@ import pytest
 from django.conf import settings as django_settings
 
 from audit.models import Action, Event
-from codes.mailing import codes_send_by_email
 from tests import factories
 from units.selectors import unit_is_active
 
@@ -29,6 +28,15 @@ def eager_celery():
     previous, app.conf.task_always_eager = app.conf.task_always_eager, True
     yield
     app.conf.task_always_eager = previous
+
+
+def sign_in(page, live_server, user) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", factories.PASSWORD)
+    page.press("#id_password", "Enter")
+    page.wait_for_url(re.compile(r".*/$"))
 
 
 def tab_to(page, selector: str, limit: int = 15) -> None:
@@ -51,10 +59,24 @@ def test_given_a_sent_email_when_the_customer_opens_its_link_and_confirms_then_t
                           hardware_id="356938035643809")
     [code] = factories.codes(network.provider_admin, quantity=1, period_days=90)
 
-    # A reseller above the customer sends the code (the task runs when the service commits).
-    codes_send_by_email(codes=[code], actor=network.provider_admin, recipient="driver@harvest.example", language="en")
+    # The provider ticks the code in the codes window and sends it by e-mail.
+    sign_in(page, live_server, network.provider_admin)
+    page.goto(f"{live_server.url}/codes/")
+    page.check(f"input[name=pk][value='{code.pk}']")
+    page.click("[data-testid=bulk-mailsend]")
+    page.wait_for_selector("#id_recipient")
+    assert code.display_text in page.text_content("[data-testid=selected-codes]")
+    page.fill("#id_recipient", "driver@harvest.example")
+    page.fill("#id_message", "Your renewal for the harvest season.")
+    page.select_option("#id_language", "en")
+    page.screenshot(path=str(SCREENSHOTS / "send-by-email.png"), full_page=True)
+    page.click("button[name=_send]")
+    page.wait_for_url(re.compile(r".*/codes/"))
     [message] = mailoutbox
+    assert message.to == ["driver@harvest.example"]
     link = re.search(r"http://\S+/redeem/\?code=\S+", message.body).group(0)
+    assert Event.objects.get(action=Action.CODE_SENT, code=code).details["recipient"] == "driver@harvest.example"
+    page.context.clear_cookies()  # the customer is somebody else, not signed in
 
     # The customer opens the link on a phone: the code is filled in.
     page.set_viewport_size(MOBILE)
@@ -93,12 +115,7 @@ def test_given_a_sent_email_when_the_customer_opens_its_link_and_confirms_then_t
     assert event.unit == unit and event.client_address == "127.0.0.1"
 
     # The provider's window: the unit is active, and the report shows `redeemed`.
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", network.provider_admin.username)
-    page.fill("#id_password", factories.PASSWORD)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(re.compile(r".*/$"))
+    sign_in(page, live_server, network.provider_admin)
     page.goto(f"{live_server.url}/units/?q=356938035643809")
     row = page.locator("tr", has_text="Combine Harvester 7")
     assert row.locator("[data-state=active]").count() == 1
