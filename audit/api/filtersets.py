@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from audit.models import Action, Event
+from cms.api.filtersets import IntegerFilter
 from cms.selectors import accounts_visible_to
 from codes import text as code_text
 from units.models import normalize_hardware_id
@@ -23,7 +24,7 @@ class EventFilterSet(django_filters.FilterSet):
     account_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=forms.CheckboxInput)
     unit = django_filters.CharFilter(label=_("Unit"), method="filter_unit", help_text=_("Hardware id"))
     code = django_filters.CharFilter(label=_("Code"), method="filter_code", help_text=_("Code text, in any typing"))
-    batch = django_filters.NumberFilter(label=_("Batch"), field_name="batch_id")
+    batch = IntegerFilter(label=_("Batch"), field_name="batch_id")
 
     class Meta:
         model = Event

@@ -1,5 +1,8 @@
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from cms.models import Account
 
@@ -12,3 +15,10 @@ class AccountFilterSet(django_filters.FilterSet):
     class Meta:
         model = Account
         fields = ["q", "kind", "is_active"]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (django-filter's NumberFilter also takes 0.5)."""
+
+    field_class = forms.IntegerField

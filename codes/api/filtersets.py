@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from cms.api.filtersets import IntegerFilter
 from codes.filtersets import CodeFilterSet
 from codes.models import Batch
 
@@ -34,7 +35,7 @@ for _name, (_type, _help) in _SCHEMA.items():
 
 class BatchFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Batch.Status.choices)
-    period_days = extend_schema_field(OpenApiTypes.INT)(django_filters.NumberFilter(label=_("Period (days)")))
+    period_days = IntegerFilter(label=_("Period (days)"))
     created = django_filters.IsoDateTimeFromToRangeFilter(label=_("Created"), field_name="created_at")
 
     class Meta:
