@@ -43,7 +43,7 @@ COMPILE_MESSAGES = \
 	elif command -v msgfmt >/dev/null 2>&1; then \
 		$(PY) manage.py compilemessages --ignore=.venv --ignore=var --ignore=node_modules >/dev/null; \
 	else \
-		echo "note: GNU gettext (msgfmt) is not installed, translations are not compiled (apt-get install gettext)"; \
+		echo "note: GNU gettext (msgfmt) is not installed: using the committed .mo files as they are (apt-get install gettext)"; \
 	fi
 
 messages: install
