@@ -34,6 +34,7 @@ from . import text as code_text
 from .redeem_audit import redeem_refusal_record
 from .redeem_forms import FIELD_MAX_LENGTH, ConfirmForm, RedeemForm, confirmation_sign
 from .redeem_preview import ANSWERS, CODE_FIELD_ANSWERS, UNIT_FIELD_ANSWERS, redeem_preview
+from .selectors import code_by_text
 from .services import code_redeem
 
 SESSION_DONE = "keyline.redeem.done"
@@ -76,6 +77,20 @@ def _field_for(refusal_code: str, form: RedeemForm) -> str | None:
     return None
 
 
+@sensitive_variables()
+def _identify(typed_code: str, hardware_id: str) -> dict:
+    """The code and unit an attempt names, if they exist, so that its audit entry lands in the
+    report of the code's provider. Read-only; nothing of it reaches the visitor."""
+    canonical = code_text.normalize(typed_code)
+    if not code_text.is_well_formed(canonical):
+        return {}
+    code = code_by_text(canonical)
+    if code is None:
+        return {}
+    unit = Unit.objects.filter(provider_id=code.provider_id, hardware_id=normalize_hardware_id(hardware_id)).first()
+    return {"code": code, "unit": unit}
+
+
 def _answer(error: DomainError) -> str:
     """The page's words for a refusal: the same for the check step and the service."""
     answer = ANSWERS.get(error.code)
@@ -107,12 +122,15 @@ class RedeemView(View):
         form.is_valid()
         return form
 
-    def _rate_limited(self, request, form: RedeemForm, limited: ratelimits.Limited) -> HttpResponse:
+    def _rate_limited(
+        self, request, form: RedeemForm, limited: ratelimits.Limited, *, typed_code: str, hardware_id: str
+    ) -> HttpResponse:
         redeem_refusal_record(
             reason="rate_limited",
             actor=_actor(request),
             client_address=ratelimits.client_address(request),
             details={"limit": limited.scope},
+            **_identify(typed_code, hardware_id),
         )
         if form._errors is None:
             form.is_valid()
@@ -155,9 +173,13 @@ class RedeemView(View):
         actor = _actor(request)
         units = _customer_units(request)
         form = RedeemForm(request.POST, units=units)
-        limited = ratelimits.redeem_attempt(request, hardware_id=self._posted_hardware_id(request, units))
+        posted_hardware_id = self._posted_hardware_id(request, units)
+        limited = ratelimits.redeem_attempt(request, hardware_id=posted_hardware_id)
         if limited is not None:
-            return self._rate_limited(request, form, limited)
+            return self._rate_limited(
+                request, form, limited, typed_code=request.POST.get("code", "")[:FIELD_MAX_LENGTH],
+                hardware_id=posted_hardware_id,
+            )
         address = ratelimits.client_address(request)
         if not form.is_valid():
             redeem_refusal_record(reason="invalid_input", actor=actor, client_address=address)
@@ -205,7 +227,7 @@ class RedeemView(View):
         limited = ratelimits.redeem_attempt(request, hardware_id=posted_hardware_id)
         if limited is not None:
             form = self._refill(request, units, code=posted_code, hardware_id=posted_hardware_id)
-            return self._rate_limited(request, form, limited)
+            return self._rate_limited(request, form, limited, typed_code=posted_code, hardware_id=posted_hardware_id)
         address = ratelimits.client_address(request)
         confirm = ConfirmForm(request.POST, actor_id=actor.pk)
         unit_id = None
@@ -215,7 +237,12 @@ class RedeemView(View):
                 confirm.add_error(None, _("The details changed after they were checked. Check the code again."))
                 confirm.refusal = "confirmation_tampered"
         if confirm.errors:
-            redeem_refusal_record(reason=confirm.refusal or "confirmation_tampered", actor=actor, client_address=address)
+            redeem_refusal_record(
+                reason=confirm.refusal or "confirmation_tampered",
+                actor=actor,
+                client_address=address,
+                **_identify(posted_code, posted_hardware_id),
+            )
             form = self._refill(request, units, code=posted_code, hardware_id=posted_hardware_id)
             for message in confirm.non_field_errors() or [_("The details changed after they were checked. Check the code again.")]:
                 form.add_error(None, message)

@@ -46,6 +46,7 @@ def test_given_many_attempts_from_one_address_when_over_the_limit_then_it_says_t
     assert response.context["step"] == "check", "the valid code was not even looked at"
     [event] = rate_limited_events()
     assert event.client_address == ADDRESS and event.details["limit"] == "address"
+    assert (event.code_id, event.unit_id) == (shop.codes[0].pk, shop.unit.pk), "in the report of the code's branch"
     assert state_of(shop.codes[0]) == CodeState.AVAILABLE
 
 

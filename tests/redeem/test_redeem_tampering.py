@@ -43,7 +43,10 @@ def test_given_the_confirmation_when_the_unit_is_swapped_then_it_is_refused(shop
     assert response.status_code == 400
     assert TAMPERED in response.content.decode()
     assert refused_reasons() == ["confirmation_tampered"]
-    assert Event.objects.get(action=Action.REDEEM_REFUSED).client_address == ADDRESS
+    event = Event.objects.get(action=Action.REDEEM_REFUSED)
+    assert event.client_address == ADDRESS
+    # Recorded on the posted code and unit, so it shows in the report of the code's branch.
+    assert (event.code_id, event.unit_id, event.account_id) == (shop.codes[0].pk, shop.other_unit.pk, shop.network.north.pk)
     assert_nothing_redeemed(shop)
 
 
