@@ -2,6 +2,7 @@
 
 import django_filters
 import django_tables2 as tables
+from django import forms
 from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,10 @@ class UserFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", help_text=_("Username, name or e-mail"))
     account = django_filters.ModelChoiceFilter(label=_("Account"), queryset=None, empty_label=_("Any account"))
     role = django_filters.ChoiceFilter(label=_("Role"), choices=User.Role.choices, empty_label=_("Any role"))
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_active = django_filters.BooleanFilter(
+        label=_("Status"),
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("Active")), ("false", _("Disabled"))]),
+    )
 
     class Meta:
         model = User

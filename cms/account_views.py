@@ -99,7 +99,9 @@ class AccountTreeView(AccountRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["roots"] = account_tree(self.request.user)
+        context["roots"] = roots = account_tree(self.request.user)
+        # Open the first levels below the user's account; deeper branches open on a click.
+        context["open_depth"] = (roots[0].account.depth if roots else 1) + 2
         context["can_manage"] = self.request.user.is_account_admin
         context["tab"] = "tree"
         return context
