@@ -153,3 +153,19 @@ def test_given_an_invalid_date_when_filtering_then_the_error_is_shown(client, ne
     assert response.status_code == 200
     assert response.context["filter"].errors
     assert "The filter is not valid" in response.content.decode()
+
+
+def page_rows(response):
+    return [row.record for row in response.context["table"].page.object_list]
+
+
+def test_given_a_sort_parameter_when_listing_then_rows_follow_it(client, network, history):
+    client.force_login(network.provider_admin)
+    everything = {"occurred_after": "", "occurred_before": ""}
+    newest_first = [e.occurred_at for e in page_rows(client.get(URL, everything))]
+    oldest_first = [e.occurred_at for e in page_rows(client.get(URL, {**everything, "sort": "occurred_at"}))]
+    assert len(newest_first) > 3 and newest_first[0] > newest_first[-1]
+    assert newest_first == sorted(newest_first, reverse=True)
+    assert oldest_first == sorted(newest_first)
+    by_action = [e.action for e in page_rows(client.get(URL, {**everything, "sort": "action"}))]
+    assert by_action == sorted(by_action) and len(set(by_action)) > 2
