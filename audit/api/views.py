@@ -1,26 +1,15 @@
-from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from audit.models import Event
+from audit.selectors import events_visible_to
 from cms.api.errors import errors
 from cms.api.pagination import Cursor
 from cms.api.views import ApiViewMixin
 
 from .filtersets import EventFilterSet
 from .serializers import EventSerializer
-
-
-def events_visible_to(user):
-    """The report's rows a user may read: events whose account, or the account codes moved
-    from, lies in the user's part of the tree."""
-    account = getattr(user, "account", None)
-    if account is None or not account.is_active:
-        return Event.objects.none()
-    return Event.objects.filter(
-        Q(account__path__startswith=account.path) | Q(from_account__path__startswith=account.path)
-    )
 
 
 @extend_schema_view(

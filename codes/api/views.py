@@ -19,6 +19,7 @@ from cms.api.pagination import Cursor
 from cms.api.views import ApiViewMixin
 from cms.errors import DomainError, NotFound, Refusal
 from codes import text as code_text
+from codes.batch_selectors import batches_visible_to
 from codes.models import Batch, Code
 from codes.ratelimits import client_address, redeem_attempt
 from codes.selectors import codes_visible_to, with_state
@@ -289,7 +290,7 @@ class BatchViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModel
     queryset = Batch.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):
-        return Batch.objects.filter(provider_id=self.request.user.account_id).select_related("created_by")
+        return batches_visible_to(self.request.user).select_related("created_by")
 
     @extend_schema(
         summary="Generate a batch of codes (provider admins)",

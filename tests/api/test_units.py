@@ -70,6 +70,9 @@ def test_given_units_when_listed_then_scope_and_filters_apply(network, api_for, 
     assert ids({"owner": network.north.pk}) == set()
     assert ids({"owner": network.north.pk, "owner_below": "true"}) == {harvest_unit.hardware_id}
     assert ids({"q": "van"}) == {south_unit.hardware_id}
+    assert ids({"no_code": "true"}) == {south_unit.hardware_id}
+    assert ids({"expires_within": 31}) == {harvest_unit.hardware_id}
+    assert ids({"expires_within": 10}) == set()
     listed = provider.get("/api/v1/units/", {"state": "active"}).json()["results"][0]
     assert listed["state"] == "active" and listed["covered_until"]
     assert_error(api_for(network.north_admin).get("/api/v1/units/", {"owner": network.south.pk}), 400, "validation_error")

@@ -3,9 +3,11 @@ from rest_framework import serializers
 
 from cms.api.serializers import AccountRefSerializer
 from codes.api.serializers import CodeBriefSerializer
+from units.filtersets import STATE_CHOICES
 from units.models import Unit
 
-UNIT_STATES = [("active", "Active"), ("deactivated", "Deactivated")]
+#: The states a unit shows, as the Units window names them.
+UNIT_STATES = STATE_CHOICES
 
 
 class UnitSerializer(serializers.ModelSerializer):

@@ -12,7 +12,7 @@ from cms.errors import NotFound
 from units.models import Unit, normalize_hardware_id
 from units.selectors import unit_cover, units_visible_to, with_cover
 
-from .filtersets import UnitFilterSet
+from .filtersets import UnitApiFilterSet
 from .serializers import UnitDetailSerializer, UnitSerializer
 
 HARDWARE_ID_PARAMETER = OpenApiParameter(
@@ -34,7 +34,7 @@ HARDWARE_ID_PARAMETER = OpenApiParameter(
 class UnitViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = UnitSerializer
     filter_backends = [DjangoFilterBackend]
-    filterset_class = UnitFilterSet
+    filterset_class = UnitApiFilterSet
     pagination_class = Cursor
     lookup_field = "hardware_id"
     lookup_value_regex = "[^/]+"
