@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -44,6 +45,18 @@ class UnitTable(BaseTable):
                   "scheduled_count", "days_left")
         order_by = ("name",)
         row_attrs = {"data-unit": lambda record: record.hardware_id}
+
+    # No cover counts as no days left, on every database: first going up, last going down.
+    def _order_cover(self, queryset, is_descending):
+        expression = F("covered_until")
+        expression = expression.desc(nulls_last=True) if is_descending else expression.asc(nulls_first=True)
+        return queryset.order_by(expression, "name", "pk"), True
+
+    def order_covered_until(self, queryset, is_descending):
+        return self._order_cover(queryset, is_descending)
+
+    def order_days_left(self, queryset, is_descending):
+        return self._order_cover(queryset, is_descending)
 
     def render_state(self, value):
         return unit_state_badge(bool(value))

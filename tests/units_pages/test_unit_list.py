@@ -122,6 +122,10 @@ def test_given_a_sort_when_applied_then_rows_follow_it(client, network, fleet):
     assert by_name_desc == [u.hardware_id for u in (fleet.south_van, fleet.north_box, fleet.harvest_truck, fleet.harvest_trailer)]
     by_cover = rows(client.get(URL, {"sort": "-days_left"}))
     assert by_cover[:2] == [fleet.south_van.hardware_id, fleet.harvest_truck.hardware_id]
+    # Going up, units without cover (no days left) come first, on every database.
+    by_cover_up = rows(client.get(URL, {"sort": "days_left"}))
+    assert set(by_cover_up[:2]) == {fleet.harvest_trailer.hardware_id, fleet.north_box.hardware_id}
+    assert by_cover_up[2:] == [fleet.harvest_truck.hardware_id, fleet.south_van.hardware_id]
     by_state = rows(client.get(URL, {"sort": "state"}))
     assert set(by_state[:2]) == {fleet.south_van.hardware_id, fleet.harvest_truck.hardware_id}
 
