@@ -129,3 +129,11 @@ def test_given_someone_elses_token_when_deleting_it_then_nothing_happens(network
 def test_given_an_anonymous_visitor_when_opening_the_profile_then_they_are_sent_to_sign_in(db, client):
     response = client.get(reverse("profile:detail"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_given_a_signed_in_browser_when_opening_api_lists_then_the_browsable_api_renders(network, client):
+    client.force_login(network.provider_admin)
+    for url in ("/api/v1/codes/", "/api/v1/units/", "/api/v1/events/", "/api/v1/batches/", "/api/v1/accounts/"):
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/html")
