@@ -157,7 +157,7 @@ class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):
             can_export=bool(self.export_columns),
             header_links=self.header_links,
             active_filters=self.get_active_filters(filterset) if filterset is not None else [],
-            filter_note=self.get_filter_note(filterset) if filterset is not None else "",
+            filter_note=self.get_filter_note(filterset) if filterset is not None and not filterset.errors else "",
         )
         return context
 

@@ -28,10 +28,10 @@ DATE_INPUT = {"type": "date"}
 class CodeFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
-        for name, label in (("activated", _("Activation")), ("expires", _("Expires"))):
+        for name in ("activated", "expires"):
             span = cleaned.get(name)
             if span and span.start and span.stop and span.start > span.stop:
-                self.add_error(name, _("%(field)s: the first day is after the last day.") % {"field": label})
+                self.add_error(name, _("The first day is after the last day."))
         return cleaned
 
 

@@ -6,13 +6,18 @@ from cms.selectors import accounts_below
 
 class ShareForm(forms.Form):
     account = forms.ModelChoiceField(
-        label=_("Share with"), queryset=None, help_text=_("An account below the codes' current holder.")
+        label=_("Share with"), queryset=None, empty_label=_("Choose an account"),
+        help_text=_("An account below the codes' current holder."),
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts_below(user).order_by("path")
-        self.fields["account"].label_from_instance = lambda a: f"{'— ' * (a.depth - 1)}{a.name} ({a.get_kind_display()})"
+        top = user.account.depth + 1 if user.account else 1
+        # The tree, indented under the user's own account.
+        self.fields["account"].label_from_instance = (
+            lambda a: "\u00a0\u00a0\u00a0" * (a.depth - top) + f"{a.name} ({a.get_kind_display()})"
+        )
 
 
 class RevokeForm(forms.Form):

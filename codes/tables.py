@@ -2,6 +2,7 @@
 view selects with it (holder, unit, batch): one query per page, whatever the page size."""
 
 import django_tables2 as tables
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -47,7 +48,7 @@ class CodeTable(BaseTable):
     text = tables.Column(
         verbose_name=_("Code"), linkify=("codes:detail", {"pk": tables.A("pk")}), attrs={"td": {"class": "code-text"}}
     )
-    state = tables.Column(verbose_name=_("State"), accessor="state", order_by=("state",))
+    state = tables.Column(verbose_name=_("State"), accessor="state", order_by=("state", "pk"))
     unit = tables.Column(verbose_name=_("Unit"), order_by=("unit__name", "unit__pk"))
     holder = tables.Column(verbose_name=_("Shared with"), order_by=("holder__name", "holder__pk"))
     period_days = tables.Column(verbose_name=_("Period"), attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}})
@@ -59,7 +60,7 @@ class CodeTable(BaseTable):
     )
     batch = tables.Column(verbose_name=_("Batch"), linkify=("batches:detail", {"pk": tables.A("batch_id")}))
     price = tables.Column(
-        verbose_name=_("Price"), accessor="batch__unit_price", order_by=("batch__unit_price",),
+        verbose_name=_("Price"), accessor="batch__unit_price", order_by=("batch__unit_price", "pk"),
         attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}},
     )
 
@@ -71,6 +72,25 @@ class CodeTable(BaseTable):
         )
         order_by = ("-pk",)
         row_attrs = {"data-state": lambda record: getattr(record, "state", "")}
+
+    # Times sort with the codes that have none (never started) last, both ways, and the id
+    # breaks ties so pages never repeat or skip a row.
+    def _nulls_last(self, queryset, field, is_descending):
+        column = F(field)
+        ordered = column.desc(nulls_last=True) if is_descending else column.asc(nulls_last=True)
+        return queryset.order_by(ordered, "-pk" if is_descending else "pk"), True
+
+    def order_activated_at(self, queryset, is_descending):
+        return self._nulls_last(queryset, "activated_at", is_descending)
+
+    def order_expires_at(self, queryset, is_descending):
+        return self._nulls_last(queryset, "expires_at", is_descending)
+
+    def order_days_left(self, queryset, is_descending):
+        return self._nulls_last(queryset, "expires_at", is_descending)
+
+    def order_unit(self, queryset, is_descending):
+        return self._nulls_last(queryset, "unit__name", is_descending)
 
     def render_text(self, record):
         return record.display_text

@@ -161,7 +161,7 @@ def test_given_a_range_whose_first_day_is_after_the_last_then_the_filter_is_inva
     client = signed_in(window.network.provider_admin)
     response = client.get(f"{URL}?expires_after=2027-04-01&expires_before=2027-03-01")
     assert row_pks(response) == [] and "filter-invalid" in data_testids(response)
-    assert "the first day is after the last day" in response.content.decode()
+    assert "The first day is after the last day." in response.content.decode()
 
 
 def test_given_a_malformed_date_then_the_filter_is_invalid(window, signed_in):
@@ -205,6 +205,13 @@ def test_given_a_sort_by_expiry_then_the_rows_come_in_expiry_order_both_ways(win
     assert shown(client, query + "expires_at") == [window.running.pk, window.released.pk, window.scheduled.pk]
     assert shown(client, query + "-expires_at") == [window.scheduled.pk, window.released.pk, window.running.pk]
     assert shown(client, query + "days_left") == [window.running.pk, window.released.pk, window.scheduled.pk]
+
+
+def test_given_a_sort_by_expiry_then_codes_that_never_started_come_last_both_ways(window, signed_in):
+    client = signed_in(window.network.provider_admin)
+    assert shown(client, "sort=expires_at")[:3] == [window.running.pk, window.released.pk, window.scheduled.pk]
+    assert shown(client, "sort=-expires_at")[:3] == [window.scheduled.pk, window.released.pk, window.running.pk]
+    assert shown(client, "sort=-activated_at")[:3] == [window.scheduled.pk, window.running.pk, window.released.pk]
 
 
 def test_given_a_sort_by_holder_then_the_rows_come_in_holder_name_order(window, signed_in):
