@@ -4,6 +4,7 @@ import django_filters
 import django_tables2 as tables
 from django import forms
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -42,7 +43,7 @@ class UserFilterSet(django_filters.FilterSet):
 
 
 class UserTable(BaseTable):
-    username = tables.Column(verbose_name=_("Username"), linkify=("accounts:user_edit", {"pk": tables.A("pk")}))
+    username = tables.Column(verbose_name=_("Username"))
     full_name = tables.Column(verbose_name=_("Name"), accessor="get_full_name", orderable=False)
     email = tables.Column(verbose_name=_("E-mail"))
     account = tables.Column(verbose_name=_("Account"), accessor="account__name", order_by=("account__path",))
@@ -54,6 +55,13 @@ class UserTable(BaseTable):
         model = User
         fields = ("pk", "username", "full_name", "email", "account", "role", "is_active", "last_login")
         order_by = ("account", "username")
+
+    def render_username(self, value, record):
+        """A link to the user's page for admins only: nobody else may open it."""
+        request = getattr(self, "request", None)
+        if request is not None and getattr(request.user, "is_account_admin", False):
+            return format_html('<a href="{}">{}</a>', reverse("accounts:user_edit", args=[record.pk]), value)
+        return value
 
     def render_role(self, record):
         return record.get_role_display()
