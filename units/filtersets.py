@@ -37,7 +37,8 @@ class UnitFilterSet(django_filters.FilterSet):
         user = getattr(request, "user", None)
         accounts = accounts_visible_to(user) if user is not None else None
         self.filters["owner"].queryset = accounts.order_by("path") if accounts is not None else None
-        self.filters["owner"].field.label_from_instance = lambda a: f"{'— ' * (a.depth - 1)}{a.name}"
+        top = getattr(getattr(user, "account", None), "depth", 1)
+        self.filters["owner"].field.label_from_instance = lambda a: f"{'— ' * (a.depth - top)}{a.name}"
         self.now = timezone.now()
 
     def noop(self, queryset, name, value):
