@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
 from .errors import DomainError
@@ -138,7 +138,10 @@ class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):
         return super().get(request, *args, **kwargs)
 
     def get_export_queryset(self, queryset):
-        return queryset
+        """The filtered rows in the order the table shows them (its ?sort= or default order)."""
+        table = self.get_table_class()(queryset, **self.get_table_kwargs())
+        RequestConfig(self.request, paginate=False).configure(table)
+        return table.data.data
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

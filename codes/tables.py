@@ -70,7 +70,8 @@ class CodeTable(BaseTable):
             "pk", "text", "state", "unit", "holder", "period_days", "activated_at", "expires_at", "days_left",
             "batch", "price",
         )
-        order_by = ("-pk",)
+        # The working order: what runs out first on top; codes that never started after them.
+        order_by = ("expires_at",)
         row_attrs = {"data-state": lambda record: getattr(record, "state", "")}
 
     # Times sort with the codes that have none (never started) last, both ways, and the id

@@ -57,9 +57,6 @@ class CodeListView(ObjectListView):
     def get_base_queryset(self):
         return with_state(codes_visible_to(self.request.user)).select_related("holder", "unit", "batch")
 
-    def get_export_queryset(self, queryset):
-        return queryset.order_by("-pk")
-
     def get_filter_note(self, filterset) -> str:
         if set(filterset.chosen_states) == set(DEFAULT_STATES):
             return _("Expired and revoked codes are hidden; tick them under State to see them.")

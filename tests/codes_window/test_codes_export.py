@@ -54,6 +54,16 @@ def test_given_a_filter_when_exporting_then_exactly_the_filtered_rows_are_export
     assert set(row_pks(client.get(f"{URL}?{query}"))) == {getattr(window, n).pk for n in names}
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_given_a_sort_when_exporting_then_the_rows_come_in_the_order_of_the_window(window, signed_in, kind):
+    client = signed_in(window.network.provider_admin)
+    query = "state=running&state=scheduled&state=released&sort=-expires_at"
+    _, rows = exported(client, kind, query)
+    assert [r["Code"] for r in rows] == [c.display_text for c in (window.scheduled, window.released, window.running)]
+    _, rows = exported(client, kind, query.replace("-expires_at", "expires_at"))
+    assert [r["Code"] for r in rows] == [c.display_text for c in (window.running, window.released, window.scheduled)]
+
+
 def test_given_a_reseller_when_exporting_everything_then_no_code_outside_its_branch_is_in_the_file(window, signed_in):
     client = signed_in(window.network.north_admin)
     _, rows = exported(client, "csv", "state=available&state=running&state=scheduled&state=released&state=expired&state=revoked")

@@ -199,6 +199,13 @@ def test_given_filters_in_force_then_each_shows_as_a_chip_that_removes_it(window
 # --- sorting and pages ------------------------------------------------------------------------
 
 
+def test_given_no_sort_then_the_codes_that_run_out_first_come_first(window, signed_in):
+    client = signed_in(window.network.provider_admin)
+    pks = shown(client)
+    assert pks[:3] == [window.running.pk, window.released.pk, window.scheduled.pk]
+    assert pks[3:] == sorted(pks[3:])  # then the unstarted ones, oldest first
+
+
 def test_given_a_sort_by_expiry_then_the_rows_come_in_expiry_order_both_ways(window, signed_in):
     client = signed_in(window.network.provider_admin)
     query = "state=running&state=scheduled&state=released&sort="
