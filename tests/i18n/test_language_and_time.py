@@ -103,9 +103,12 @@ def test_given_an_account_in_new_york_when_opening_the_report_then_today_is_new_
 
 
 def untranslated(po: Path) -> list[str]:
-    """msgids of a catalogue with an empty translation or a fuzzy flag (the header excepted)."""
+    """msgids of a catalogue with an empty translation, a fuzzy flag, or fewer plural forms than
+    the catalogue's Plural-Forms header asks for (the header excepted)."""
     missing = []
-    for block in po.read_text(encoding="utf-8").split("\n\n"):
+    text = po.read_text(encoding="utf-8")
+    nplurals = int(re.search(r"nplurals=(\d+)", text).group(1))
+    for block in text.split("\n\n"):
         lines = [line for line in block.strip().split("\n") if not line.startswith("#~")]
         if not any(line.startswith("msgid ") for line in lines):
             continue
@@ -124,14 +127,29 @@ def untranslated(po: Path) -> list[str]:
                 translations[current] += line[1:-1]
             elif not line.startswith('"'):
                 current = None
-        if fuzzy or not translations or not all(translations):
+        plural = any(line.startswith("msgid_plural") for line in lines)
+        if fuzzy or not translations or not all(translations) or (plural and len(translations) != nplurals):
             missing.append(msgid)
     return missing
 
 
 @pytest.mark.parametrize("language", ["fr", "es"])
-def test_every_string_of_the_catalogue_is_translated(language):
+def test_every_string_of_the_catalogue_is_translated_in_every_plural_form(language):
     po = LOCALE / language / "LC_MESSAGES" / "django.po"
     assert po.exists()
     assert untranslated(po) == []
     assert (LOCALE / language / "LC_MESSAGES" / "django.mo").exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "many"),
+    [("fr", "1 code révoqué.", "39 codes révoqués."), ("es", "1 código revocado.", "39 códigos revocados.")],
+)
+def test_given_a_language_when_a_count_is_one_or_many_then_both_forms_are_translated(language, one, many):
+    from django.utils import translation
+
+    with translation.override(language):
+        for count, expected in ((1, one), (39, many)):
+            assert translation.ngettext("%(count)d code revoked.", "%(count)d codes revoked.", count) % {
+                "count": count
+            } == expected
