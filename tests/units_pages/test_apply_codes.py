@@ -164,3 +164,13 @@ def test_given_a_reseller_when_pairing_then_only_its_own_branchs_codes_are_used(
     pairing = pair_units_with_codes(user=network.north_admin, units=[fleet.harvest_trailer, fleet.north_box], period_days=365)
     assert [(u.pk, c.pk) for u, c in pairing.pairs] == [(fleet.harvest_trailer.pk, stock["farms"].pk)]
     assert [u.unit.pk for u in pairing.unpaired] == [fleet.north_box.pk]
+
+
+def test_given_an_anonymous_visitor_when_applying_codes_then_sent_to_sign_in(client, fleet):
+    response = choose(client, [fleet.harvest_trailer])
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_given_a_get_when_opening_apply_codes_then_it_asks_to_choose_rows_first(client, network, fleet):
+    client.force_login(network.provider_operator)
+    assert client.get(URL).status_code == 400

@@ -82,3 +82,12 @@ def test_given_a_unit_outside_the_users_branch_when_opened_then_404(client, netw
 def test_given_an_anonymous_visitor_when_opening_a_unit_then_sent_to_sign_in(client, fleet):
     response = client.get(reverse("units:detail", args=[fleet.harvest_truck.pk]))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_given_a_writer_on_the_unit_page_then_it_can_start_applying_a_code_to_this_unit(client, network, fleet):
+    client.force_login(network.provider_operator)
+    html = client.get(reverse("units:detail", args=[fleet.harvest_truck.pk])).content.decode()
+    assert 'data-testid="apply-code"' in html and "Renew" in html
+    client.force_login(network.provider_viewer)
+    html = client.get(reverse("units:detail", args=[fleet.harvest_truck.pk])).content.decode()
+    assert 'data-testid="apply-code"' not in html
