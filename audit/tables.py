@@ -32,6 +32,11 @@ ACTION_STYLES = {
 DATETIME_FORMAT = "Y-m-d H:i"
 
 
+def details_text(details: dict) -> str:
+    """An event's details as "key: value" pairs, for people and for the export."""
+    return "; ".join(f"{key}: {value}" for key, value in sorted(details.items()))
+
+
 class EventTable(BaseTable):
     occurred_at = tables.DateTimeColumn(verbose_name=_("Time"), format=DATETIME_FORMAT)
     action = tables.Column(verbose_name=_("Action"))
@@ -50,12 +55,13 @@ class EventTable(BaseTable):
     activated_at = tables.DateTimeColumn(verbose_name=_("Activation"), format=DATETIME_FORMAT)
     expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format=DATETIME_FORMAT)
     client_address = tables.Column(verbose_name=_("Client address"))
+    details = tables.Column(verbose_name=_("Details"), orderable=False)
 
     class Meta(BaseTable.Meta):
         model = Event
         fields = (
             "occurred_at", "action", "actor_label", "account", "from_account", "to_account", "code", "unit",
-            "period_days", "activated_at", "expires_at", "client_address",
+            "period_days", "activated_at", "expires_at", "client_address", "details",
         )
         exclude = ("pk",)
         order_by = ("-occurred_at",)
@@ -71,6 +77,13 @@ class EventTable(BaseTable):
         if record.actor_account_id is not None:
             return format_html('{} <span class="small text-body-secondary">· {}</span>', record.actor_label, record.actor_account.name)
         return record.actor_label
+
+    def render_details(self, value):
+        if not value:
+            return "—"
+        return format_html(
+            '<span class="small text-body-secondary">{}</span>', details_text(value)
+        )
 
     def render_code(self, record):
         return record.code.display_text

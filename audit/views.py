@@ -8,7 +8,7 @@ from cms.generic_views import ExportColumn, ObjectListView
 
 from .filtersets import EventFilterSet
 from .selectors import events_visible_to
-from .tables import EventTable
+from .tables import EventTable, details_text
 
 
 def _name(account):
@@ -52,6 +52,7 @@ class EventListView(ObjectListView):
             ExportColumn(gettext_lazy("Activation"), lambda e: local(e.activated_at)),
             ExportColumn(gettext_lazy("Expires"), lambda e: local(e.expires_at)),
             ExportColumn(gettext_lazy("Client address"), lambda e: e.client_address or ""),
+            ExportColumn(gettext_lazy("Details"), lambda e: details_text(e.details) if e.details else ""),
         ]
 
     def get_context_data(self, **kwargs):

@@ -169,3 +169,15 @@ def test_given_a_sort_parameter_when_listing_then_rows_follow_it(client, network
     assert oldest_first == sorted(newest_first)
     by_action = [e.action for e in page_rows(client.get(URL, {**everything, "sort": "action"}))]
     assert by_action == sorted(by_action) and len(set(by_action)) > 2
+
+
+def test_given_a_revocation_with_a_reason_when_listing_and_exporting_then_the_reason_is_shown(client, network, clock):
+    from codes.services import code_revoke
+
+    (code,) = factories.codes(network.provider_admin, quantity=1)
+    code_revoke(code=code, actor=network.provider_admin, reason="printed twice")
+    client.force_login(network.provider_admin)
+    response = client.get(URL, {"action": "revoked"})
+    assert "reason: printed twice" in response.content.decode()
+    header, row = export(client, "action=revoked")
+    assert row[header.index("Details")] == "reason: printed twice"
