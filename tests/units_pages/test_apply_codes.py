@@ -174,3 +174,13 @@ def test_given_an_anonymous_visitor_when_applying_codes_then_sent_to_sign_in(cli
 def test_given_a_get_when_opening_apply_codes_then_it_asks_to_choose_rows_first(client, network, fleet):
     client.force_login(network.provider_operator)
     assert client.get(URL).status_code == 400
+
+
+def test_given_a_user_without_available_codes_when_applying_then_it_says_so_and_offers_no_pairing(
+    client, network, fleet
+):
+    client.force_login(network.harvest_user)  # Harvest Co holds no code
+    response = choose(client, [fleet.harvest_trailer])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "You have no available codes to apply." in html and 'name="_pair"' not in html
