@@ -1,12 +1,14 @@
 """The Report (the activation-code report): the audit log as a filterable table with a
 streaming CSV export. Reads only through `audit.selectors.events_visible_to`."""
 
+from datetime import timedelta
+
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from cms.generic_views import ExportColumn, ObjectListView
 
-from .filtersets import EventFilterSet
+from .filtersets import TIME_AFTER, TIME_BEFORE, EventFilterSet
 from .selectors import events_visible_to
 from .tables import EventTable, details_text
 
@@ -55,7 +57,31 @@ class EventListView(ObjectListView):
             ExportColumn(gettext_lazy("Details"), lambda e: details_text(e.details) if e.details else ""),
         ]
 
+    def time_ranges(self) -> list[tuple[str, str, bool]]:
+        """Quick time ranges (label, query string, is current), keeping the other filters."""
+        zone = self.request.user.account.zone
+        today = timezone.localtime(timezone.now(), zone).date()
+        presets = [
+            (gettext("Today"), today, today),
+            (gettext("Last 7 days"), today - timedelta(days=6), today),
+            (gettext("Last 30 days"), today - timedelta(days=29), today),
+            (gettext("All time"), None, None),
+        ]
+        current = (self.request.GET.get(TIME_AFTER), self.request.GET.get(TIME_BEFORE))
+        if current == (None, None):
+            current = (today.isoformat(), today.isoformat())
+        ranges = []
+        for label, first, last in presets:
+            query = self.request.GET.copy()
+            for key in ("page", "export"):
+                query.pop(key, None)
+            values = (first.isoformat() if first else "", last.isoformat() if last else "")
+            query[TIME_AFTER], query[TIME_BEFORE] = values
+            ranges.append((label, query.urlencode(), values == current))
+        return ranges
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["time_zone"] = self.request.user.account.time_zone
+        context["time_ranges"] = self.time_ranges()
         return context

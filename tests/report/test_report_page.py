@@ -181,3 +181,14 @@ def test_given_a_revocation_with_a_reason_when_listing_and_exporting_then_the_re
     assert "reason: printed twice" in response.content.decode()
     header, row = export(client, "action=revoked")
     assert row[header.index("Details")] == "reason: printed twice"
+
+
+def test_given_the_quick_time_ranges_when_following_last_7_days_then_yesterday_is_included(client, network, history):
+    client.force_login(network.provider_admin)
+    response = client.get(URL, {"action": "generated"})
+    ranges = {label: query for label, query, _ in response.context["time_ranges"]}
+    assert [current for _, _, current in response.context["time_ranges"]] == [True, False, False, False]
+    assert actions(response) == []
+    week = client.get(URL + "?" + ranges["Last 7 days"])
+    assert actions(week) == [Action.GENERATED] * 3  # the action filter is kept
+    assert [current for _, _, current in week.context["time_ranges"]] == [False, True, False, False]
