@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms.filter_widgets import DayRangeWidget
 from cms.selectors import accounts_visible_to
 from units.models import normalize_hardware_id
 
@@ -21,9 +22,6 @@ from .selectors import codes_visible_to, states_q
 #: The working view: codes that can still do something. Expired and revoked codes show only
 #: when the filter asks for them (invariant 7: they stay in the database for reports).
 DEFAULT_STATES = [CodeState.AVAILABLE, CodeState.SCHEDULED, CodeState.RUNNING, CodeState.RELEASED]
-
-DATE_INPUT = {"type": "date"}
-
 
 class CodeFilterForm(forms.Form):
     def clean(self):
@@ -54,11 +52,11 @@ class CodeFilterSet(django_filters.FilterSet):
     batch = django_filters.ModelChoiceFilter(label=_("Batch"), queryset=None, empty_label=_("Any batch"))
     activated = django_filters.DateFromToRangeFilter(
         label=_("Activation"), field_name="activated_at",
-        widget=django_filters.widgets.DateRangeWidget(attrs=DATE_INPUT),
+        widget=DayRangeWidget(),
     )
     expires = django_filters.DateFromToRangeFilter(
         label=_("Expires"), field_name="expires_at",
-        widget=django_filters.widgets.DateRangeWidget(attrs=DATE_INPUT),
+        widget=DayRangeWidget(),
     )
 
     class Meta:

@@ -3,6 +3,7 @@
 
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import DetailView
@@ -56,6 +57,11 @@ class CodeListView(ObjectListView):
 
     def get_base_queryset(self):
         return with_state(codes_visible_to(self.request.user)).select_related("holder", "unit", "batch")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["subtitle"] = _("Times in %(zone)s") % {"zone": timezone.get_current_timezone_name()}
+        return context
 
     def get_filter_note(self, filterset) -> str:
         if set(filterset.chosen_states) == set(DEFAULT_STATES):

@@ -265,6 +265,7 @@ def test_given_an_account_in_tokyo_then_times_show_in_tokyo_time(window, signed_
     # The running code started at T0 = 09:00 UTC = 18:00 in Tokyo.
     assert T0.strftime("%Y-%m-%d") + " 18:00" in content
     assert T0.strftime("%Y-%m-%d") + " 09:00" not in content
+    assert "Times in Asia/Tokyo" in content
 
 
 # --- bulk buttons by role ---------------------------------------------------------------------
