@@ -184,3 +184,18 @@ def test_given_a_user_without_available_codes_when_applying_then_it_says_so_and_
     assert response.status_code == 200
     html = response.content.decode()
     assert "You have no available codes to apply." in html and 'name="_pair"' not in html
+
+
+def test_given_codes_in_a_branch_and_at_the_top_when_pairing_then_branch_codes_go_to_branch_units_first(network, fleet):
+    # One code shared down to North Sales, one kept by the provider. The trailer (below North)
+    # could use either; the South van only the provider's. Both must be paired.
+    admin = network.provider_admin
+    at_top, for_north = factories.codes(admin, quantity=2, period_days=180)
+    code_share(code=for_north, to_account=network.north, actor=admin)
+    for units in ([fleet.south_van, fleet.harvest_trailer], [fleet.harvest_trailer, fleet.south_van]):
+        pairing = pair_units_with_codes(user=network.provider_operator, units=units, period_days=180)
+        assert pairing.complete
+        assert {u.pk: c.pk for u, c in pairing.pairs} == {
+            fleet.harvest_trailer.pk: for_north.pk,
+            fleet.south_van.pk: at_top.pk,
+        }
