@@ -1,0 +1,402 @@
+"""Property-based specification of DOMAIN.md's seven invariants.
+
+Hypothesis drives random sequences of service calls (share, recall, revoke, attach, release,
+redeem, the expiry and archive jobs) by random actors, and moves the clock. A small reference
+model decides, before each call, whether DOMAIN.md allows it; the service must agree both ways
+(allowed -> it succeeds, forbidden -> a DomainError that changes nothing). After every step all
+invariants are checked against the database. Invariant 6 (concurrency) needs real parallel
+transactions and lives in tests/postgres/test_concurrency.py.
+
+Each example runs in its own savepoint (rolled back at teardown) on top of the network built
+once per class by `hypothesis.extra.django.TestCase` (TOOLING.md: a function-scoped pytest `db`
+fixture trips Hypothesis' health checks).
+"""
+
+import sys
+from collections import Counter
+from datetime import timedelta
+
+import time_machine
+from django.db import transaction
+from django.test import override_settings
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from audit.models import Action, Event
+from cms.actors import ANONYMOUS
+from cms.errors import DomainError
+from codes.models import Code, CodeState
+from codes.selectors import code_state, with_state
+from codes.services import (
+    code_redeem,
+    codes_archive_expired,
+    codes_attach,
+    codes_expire_due,
+    codes_recall,
+    codes_release,
+    codes_revoke,
+    codes_share,
+)
+from tests import factories
+from tests.domain.support import T0
+from units.models import Unit
+from units.selectors import unit_cover, unit_is_active, with_cover
+
+ACTORS = [
+    "provider_admin", "provider_operator", "provider_viewer", "north_admin", "farms_operator", "harvest_user",
+    "south_admin", "rival_admin",
+]
+ACCOUNTS = ["provider", "north", "north_farms", "harvest", "south", "south_rentals", "rival_customer"]
+CODE_COUNT = 8
+UNIT_OWNERS = ["harvest", "harvest", "north_farms", "south_rentals"]
+ON_UNIT = (CodeState.RUNNING, CodeState.SCHEDULED)
+EVENT_FIELDS = ("pk", "action", "code_id", "unit_id", "occurred_at", "activated_at", "expires_at", "account_id")
+TRACKED = ("holder_id", "unit_id", "activated_at", "expires_at", "revoked_at", "archived_at", "status")
+
+
+STATS: Counter = Counter()  # how often each rule succeeded or was refused (printed with -s)
+
+
+class Net:
+    """The accounts and users of the tree, built once per test class."""
+
+
+def build_network() -> Net:
+    net = Net()
+    net.provider = factories.provider("Acme")
+    net.north = factories.reseller(net.provider, "North")
+    net.north_farms = factories.reseller(net.north, "North Farms")
+    net.harvest = factories.customer(net.north_farms, "Harvest")
+    net.south = factories.reseller(net.provider, "South")
+    net.south_rentals = factories.customer(net.south, "South Rentals")
+    net.rival = factories.provider("Rival")
+    net.rival_customer = factories.customer(net.rival, "Rival Customer")
+    from cms.models import Account
+
+    for name in ("provider", "north", "north_farms", "harvest", "south", "south_rentals", "rival", "rival_customer"):
+        setattr(net, name, Account.objects.get(pk=getattr(net, name).pk))
+    net.provider_admin = factories.user(net.provider, "admin")
+    net.provider_operator = factories.user(net.provider, "operator")
+    net.provider_viewer = factories.user(net.provider, "viewer")
+    net.north_admin = factories.user(net.north, "admin")
+    net.farms_operator = factories.user(net.north_farms, "operator")
+    net.harvest_user = factories.user(net.harvest, "operator")
+    net.south_admin = factories.user(net.south, "admin")
+    net.rival_admin = factories.user(net.rival, "admin")
+    return net
+
+
+class CodeLifecycle(RuleBasedStateMachine):
+    net: Net  # set by the test before running
+
+    def __init__(self):
+        super().__init__()
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        self._traveller = time_machine.travel(T0, tick=False)
+        self.clock = self._traveller.start()
+        self.now = T0
+        net = self.net
+        batch_short = factories.batch(net.provider_admin, quantity=CODE_COUNT // 2, period_days=2,
+                                      use_by=(T0 + timedelta(days=3)).date())
+        batch_long = factories.batch(net.provider_admin, quantity=CODE_COUNT // 2, period_days=5)
+        self.code_ids = [c.pk for c in batch_short.codes.order_by("pk")] + [c.pk for c in batch_long.codes.order_by("pk")]
+        self.units = [
+            factories.unit(getattr(net, owner), actor=net.provider_admin, hardware_id=f"35000000000{i:04d}")
+            for i, owner in enumerate(UNIT_OWNERS)
+        ]
+        self.unit_ids = [u.pk for u in self.units]
+        self.started: dict[int, tuple] = {}  # code id -> (activated_at, expires_at) once it has started
+        self.job_is_current = False
+        self.last_codes = self._codes_now()
+        self.last_units = self._units_now()
+        self.remember_events()
+
+    def teardown(self):
+        self._traveller.stop()
+        transaction.set_rollback(True)
+        self._atomic.__exit__(None, None, None)
+
+    # --- reading the world -------------------------------------------------------------
+    def _codes_now(self) -> dict[int, dict]:
+        return {row["id"]: row for row in Code.objects.filter(pk__in=self.code_ids).values("id", *TRACKED)}
+
+    def _units_now(self) -> dict[int, bool]:
+        return dict(Unit.objects.filter(pk__in=self.unit_ids).values_list("pk", "is_active"))
+
+    def code(self, index) -> Code:
+        return Code.objects.select_related("holder").get(pk=self.code_ids[index])
+
+    def unit(self, index) -> Unit:
+        return Unit.objects.select_related("owner").get(pk=self.unit_ids[index])
+
+    def world(self):
+        return self._codes_now(), self._units_now(), Event.objects.count()
+
+    # --- doing things ------------------------------------------------------------------
+    def attempt(self, allowed: bool, call, *, refusal_events: int = 0):
+        """Run a service call; DOMAIN.md (our model) says whether it is allowed. A refusal must
+        change nothing and write only `refusal_events` audit entries (redeem_refused)."""
+        before_codes, before_units, before_events = self.world()
+        rule_name = sys._getframe(1).f_code.co_name  # for the statistics
+        try:
+            call()
+        except DomainError as error:
+            STATS[f"{rule_name} refused"] += 1
+            assert not allowed, f"refused although allowed: {error.code} {error.message} {error.refusals}"
+            after_codes, after_units, after_events = self.world()
+            assert after_codes == before_codes and after_units == before_units, "a refusal changed something"
+            assert after_events == before_events + refusal_events
+            if refusal_events:
+                assert Event.objects.order_by("-pk").first().action == Action.REDEEM_REFUSED
+            return False
+        assert allowed, "the service allowed what DOMAIN.md forbids"
+        STATS[f"{rule_name} ok"] += 1
+        self.job_is_current = False
+        return True
+
+    @rule(hours=st.sampled_from([1, 6, 12, 23, 24, 25, 49]))
+    def advance_clock(self, hours):
+        self.now += timedelta(hours=hours)
+        self.clock.move_to(self.now)
+        self.job_is_current = False
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), to_name=st.sampled_from(ACCOUNTS), who=st.sampled_from(ACTORS))
+    def share(self, i, to_name, who):
+        code, actor, to = self.code(i), getattr(self.net, who), getattr(self.net, to_name)
+        allowed = (
+            actor.can_write
+            and actor.account.contains(code.holder)
+            and actor.account.contains(to)
+            and code_state(code) == CodeState.AVAILABLE
+            and code.holder.strictly_contains(to)
+        )
+        if self.attempt(allowed, lambda: codes_share(codes=[code], to_account=to, actor=actor)):
+            assert Code.objects.get(pk=code.pk).holder_id == to.pk
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), who=st.sampled_from(ACTORS))
+    def recall(self, i, who):
+        code, actor = self.code(i), getattr(self.net, who)
+        allowed = (
+            actor.can_write
+            and actor.account.strictly_contains(code.holder)
+            and code_state(code) == CodeState.AVAILABLE
+        )
+        if self.attempt(allowed, lambda: codes_recall(codes=[code], actor=actor)):
+            assert Code.objects.get(pk=code.pk).holder_id == actor.account_id
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), who=st.sampled_from(ACTORS))
+    def revoke(self, i, who):
+        code, actor = self.code(i), getattr(self.net, who)
+        allowed = (
+            actor.is_account_admin
+            and actor.account.is_provider
+            and actor.account.contains(code.holder)
+            and code_state(code) == CodeState.AVAILABLE
+        )
+        self.attempt(allowed, lambda: codes_revoke(codes=[code], actor=actor))
+
+    def may_take(self, code, unit, reserved_running=False) -> bool:
+        state = code_state(code)
+        if state == CodeState.AVAILABLE:
+            return code.holder.contains(unit.owner)
+        if state == CodeState.RELEASED:
+            return code.holder.contains(unit.owner) and not (unit_is_active(unit) or reserved_running)
+        return False
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1), who=st.sampled_from(ACTORS))
+    def attach(self, i, u, who):
+        code, unit, actor = self.code(i), self.unit(u), getattr(self.net, who)
+        allowed = (
+            actor.can_write
+            and actor.account.contains(code.holder)
+            and actor.account.contains(unit.owner)
+            and self.may_take(code, unit)
+        )
+        if self.attempt(allowed, lambda: codes_attach(pairs=[(code, unit)], actor=actor)):
+            assert code_state(Code.objects.get(pk=code.pk)) in ON_UNIT
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), j=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
+    def attach_two_in_bulk(self, i, j, u):
+        """Two codes for one unit in one call: all or nothing, the second queues behind the first."""
+        first, second, unit, actor = self.code(i), self.code(j), self.unit(u), self.net.provider_admin
+        first_ok = self.may_take(first, unit)
+        allowed = (
+            i != j
+            and first_ok
+            and self.may_take(second, unit, reserved_running=True)
+            # a released code keeps its clock: it can't queue behind the first one
+        )
+        self.attempt(allowed, lambda: codes_attach(pairs=[(first, unit), (second, unit)], actor=actor))
+
+    def pick(self, i, states, below_provider=False) -> int | None:
+        """The i-th (modulo) of the codes now in one of `states`, so that rules meant to succeed
+        usually find something to work on."""
+        fitting = [
+            n for n in range(CODE_COUNT)
+            if code_state(code := self.code(n)) in states and (not below_provider or code.holder.depth > 1)
+        ]
+        return fitting[i % len(fitting)] if fitting else None
+
+    @rule(i=st.integers(0, CODE_COUNT - 1))
+    def recall_a_shared_code(self, i):
+        n = self.pick(i, (CodeState.AVAILABLE,), below_provider=True)
+        if n is not None:
+            self.recall(n, "provider_admin")
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
+    def attach_a_usable_code(self, i, u):
+        n = self.pick(i, (CodeState.AVAILABLE, CodeState.RELEASED))
+        if n is not None:
+            self.attach(n, u, "provider_operator")
+
+    @rule(i=st.integers(0, CODE_COUNT - 1))
+    def release_a_code_on_a_unit(self, i):
+        n = self.pick(i, ON_UNIT)
+        if n is not None:
+            self.release(n, "provider_operator")
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), who=st.sampled_from(ACTORS))
+    def release(self, i, who):
+        code, actor = self.code(i), getattr(self.net, who)
+        allowed = actor.can_write and actor.account.contains(code.holder) and code_state(code) in ON_UNIT
+        if self.attempt(allowed, lambda: codes_release(codes=[code], actor=actor)):
+            assert code_state(Code.objects.get(pk=code.pk)) in (CodeState.AVAILABLE, CodeState.RELEASED)
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
+    def redeem_anonymously(self, i, u):
+        code, unit = self.code(i), self.unit(u)
+        allowed = self.may_take(code, unit)
+        self.attempt(
+            allowed,
+            lambda: code_redeem(code_text=code.display_text, hardware_id=unit.hardware_id, actor=ANONYMOUS),
+            refusal_events=1,
+        )
+
+    @rule()
+    def expiry_job(self):
+        codes_expire_due(chunk_size=3)
+        self.job_is_current = True
+
+    @rule()
+    def archive_job(self):
+        codes_archive_expired(chunk_size=3)
+        self.job_is_current = True
+        for code in Code.objects.filter(pk__in=self.code_ids, status=CodeState.EXPIRED):
+            assert code.unit_id is None and code.archived_at is not None
+
+    # --- the invariants, after every step ----------------------------------------------
+    @invariant()
+    def every_invariant_holds(self):
+        """One pass over the data (a dozen queries), then each invariant in turn."""
+        codes = list(Code.objects.filter(pk__in=self.code_ids).select_related("holder", "unit__owner"))
+        states = {code.pk: code_state(code) for code in codes}
+        units = list(with_cover(Unit.objects.filter(pk__in=self.unit_ids).select_related("owner")))
+        new_events = list(Event.objects.filter(pk__gt=self.last_event_pk).select_related("from_account", "to_account"))
+        self.state_in_python_and_in_sql_agree(states)
+        self.invariant_1_one_unit_at_most_and_none_when_expired_or_revoked(codes, states, units)
+        self.invariant_2_a_unit_is_active_exactly_when_one_of_its_codes_runs(codes, states, units)
+        self.invariant_3_only_unstarted_codes_moved_or_voided(new_events)
+        self.invariant_4_codes_sit_only_inside_their_holders_subtree(codes, states)
+        self.invariant_5_every_change_is_audited_and_the_log_only_grows(new_events)
+        self.invariant_7_nothing_is_lost(codes, units)
+
+    def state_in_python_and_in_sql_agree(self, states):
+        sql = dict(with_state(Code.objects.filter(pk__in=self.code_ids)).values_list("pk", "state"))
+        assert sql == states
+
+    def invariant_1_one_unit_at_most_and_none_when_expired_or_revoked(self, codes, states, units):
+        on_units: dict[int, int] = {}
+        for unit in units:
+            cover = unit_cover(unit)
+            chain = ([cover.running] if cover.running else []) + cover.scheduled
+            for code in chain:
+                assert code.pk not in on_units, "a code sits on two units"
+                on_units[code.pk] = unit.pk
+                assert states[code.pk] in ON_UNIT
+            # The chain has no gap and no overlap, and only its head runs.
+            for before, after in zip(chain, chain[1:], strict=False):
+                assert after.activated_at == before.expires_at
+            if cover.scheduled:
+                assert cover.running is not None, "scheduled codes behind no running code: a hole"
+            assert cover.covered_until == unit.covered_until
+        for code in codes:
+            if states[code.pk] in ON_UNIT:
+                assert on_units.get(code.pk) == code.unit_id
+            else:  # expired, revoked, available, released: on no unit's cover
+                assert code.pk not in on_units
+            if states[code.pk] == CodeState.REVOKED:
+                assert code.unit_id is None and code.activated_at is None
+
+    def invariant_2_a_unit_is_active_exactly_when_one_of_its_codes_runs(self, codes, states, units):
+        for unit in units:
+            running = [c for c in codes if c.unit_id == unit.pk and states[c.pk] == CodeState.RUNNING]
+            assert len(running) <= 1
+            assert unit_is_active(unit) == bool(running) == unit.active_now
+            if self.job_is_current:  # the job records what the clock decided
+                assert unit.is_active == bool(running), "Unit.is_active disagrees after the job ran"
+        if self.job_is_current:
+            assert all(code.status == states[code.pk] for code in codes)
+
+    def invariant_3_only_unstarted_codes_moved_or_voided(self, new_events):
+        for event in new_events:
+            if event.action in (Action.SHARED, Action.RECALLED, Action.REVOKED):
+                assert event.activated_at is None
+            if event.action == Action.SHARED:
+                assert event.from_account.strictly_contains(event.to_account)
+            if event.action == Action.RECALLED:
+                assert event.to_account.strictly_contains(event.from_account)
+
+    def invariant_4_codes_sit_only_inside_their_holders_subtree(self, codes, states):
+        for code in codes:
+            if states[code.pk] in ON_UNIT:
+                assert code.holder.contains(code.unit.owner)
+                assert code.provider_id == code.unit.provider_id
+
+    def invariant_5_every_change_is_audited_and_the_log_only_grows(self, new_events):
+        old = list(Event.objects.filter(pk__lte=self.last_event_pk).order_by("pk").values_list(*EVENT_FIELDS))
+        assert old == self.seen_events, "the audit log lost or changed an entry"
+        codes, units = self._codes_now(), self._units_now()
+        touched_codes = {e.code_id for e in new_events}
+        touched_units = {e.unit_id for e in new_events if e.action in (Action.UNIT_ACTIVATED, Action.UNIT_DEACTIVATED)}
+        for pk, row in codes.items():
+            if row != self.last_codes.get(pk):
+                assert pk in touched_codes, f"code {pk} changed without an audit entry: {self.last_codes[pk]} -> {row}"
+        for pk, active in units.items():
+            if active != self.last_units.get(pk):
+                assert pk in touched_units, f"unit {pk} changed state without an audit entry"
+        for pk, row in codes.items():
+            if row["activated_at"] is not None and row["activated_at"] <= self.now:
+                clock = (row["activated_at"], row["expires_at"])
+                assert self.started.setdefault(pk, clock) == clock, "a started code's clock changed"
+        self.last_codes, self.last_units = codes, units
+        self.remember_events()
+
+    def invariant_7_nothing_is_lost(self, codes, units):
+        assert len(codes) == CODE_COUNT and len(units) == len(UNIT_OWNERS)
+
+    def remember_events(self):
+        self.seen_events = list(Event.objects.order_by("pk").values_list(*EVENT_FIELDS))
+        self.last_event_pk = self.seen_events[-1][0] if self.seen_events else 0
+
+
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+class TestCodeLifecycleInvariants(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.net = build_network()
+
+    def test_random_sequences_of_service_calls_and_clock_moves_keep_every_invariant(self):
+        CodeLifecycle.net = self.net
+        run_state_machine_as_test(
+            CodeLifecycle,
+            settings=settings(
+                max_examples=30,
+                stateful_step_count=25,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            ),
+        )
+        print(sorted(STATS.items()))
