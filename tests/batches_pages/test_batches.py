@@ -53,7 +53,8 @@ def test_given_a_reseller_when_listing_then_only_batches_its_codes_came_from_sho
 
 
 def test_given_an_anonymous_visitor_when_opening_batches_then_sent_to_sign_in(client, batches):
-    for url in (LIST, reverse("batches:detail", args=[batches["monthly"].pk]), GENERATE):
+    pk = batches["monthly"].pk
+    for url in (LIST, GENERATE, *(reverse(f"batches:{name}", args=[pk]) for name in ("detail", "progress", "download"))):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
