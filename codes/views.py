@@ -13,7 +13,7 @@ from cms.generic_views import AccountRequiredMixin, BulkAction, BulkActionView, 
 from . import services
 from .filtersets import DEFAULT_STATES, CodeFilterSet
 from .forms import RevokeForm, ShareForm
-from .models import CodeState
+from .models import FINAL_STATES, CodeState
 from .selectors import code_state, codes_visible_to, with_state
 from .tables import CodeTable, days_left
 
@@ -89,7 +89,10 @@ class CodeDetailView(AccountRequiredMixin, DetailView):
             events=code.events.select_related(
                 "actor", "actor_account", "unit", "from_account", "to_account"
             ).order_by("occurred_at", "pk"),
-            actions=[a for a in (SHARE, RECALL, RELEASE, REVOKE, SEND) if a.allowed_for(user) and a.url is not None],
+            # A final code has nothing left to do (the services would refuse every action).
+            actions=[]
+            if state in FINAL_STATES
+            else [a for a in (SHARE, RECALL, RELEASE, REVOKE, SEND) if a.allowed_for(user) and a.url is not None],
         )
         return context
 

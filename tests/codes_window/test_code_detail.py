@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from audit.models import Action
 from cms.models import Account
+from codes.services import code_revoke
 
 
 def detail(code) -> str:
@@ -75,3 +76,15 @@ def test_given_a_viewer_then_the_page_shows_no_action_buttons(window, signed_in)
 def test_given_nobody_signed_in_then_the_page_redirects_to_sign_in(window, client):
     response = client.get(detail(window.y1))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_given_an_expired_code_then_its_page_offers_no_actions(window, signed_in):
+    response = signed_in(window.network.provider_admin).get(detail(window.expired))
+    assert response.context["actions"] == []
+    assert 'data-testid="code-actions"' not in response.content.decode()
+
+
+def test_given_a_revoked_code_then_the_reason_shows_in_its_history(window, signed_in):
+    code_revoke(code=window.y1, actor=window.network.provider_admin, reason="Printed twice")
+    content = signed_in(window.network.provider_admin).get(detail(window.y1)).content.decode()
+    assert "Printed twice" in content
