@@ -137,3 +137,15 @@ def test_given_a_signed_in_browser_when_opening_api_lists_then_the_browsable_api
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert response.status_code == 200, url
         assert response["Content-Type"].startswith("text/html")
+
+
+def test_given_a_user_with_the_most_tokens_when_creating_one_more_then_the_page_refuses(network, client):
+    from cms.authentication import MAX_TOKENS_PER_USER, api_token_create
+
+    for n in range(MAX_TOKENS_PER_USER):
+        api_token_create(user=network.north_admin, name=f"token {n}")
+    client.force_login(network.north_admin)
+    response = client.post(reverse("profile:detail"), {"name": "one too many"})
+    assert response.status_code == 400
+    assert "delete one first" in str(response.context["form"].errors)
+    assert ApiToken.objects.filter(user=network.north_admin).count() == MAX_TOKENS_PER_USER
