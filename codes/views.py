@@ -60,6 +60,9 @@ class CodeListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        if self.request.user.account.is_customer:
+            # An end customer has nobody below to share with or recall from.
+            context["bulk_actions"] = [a for a in context["bulk_actions"] if a not in (SHARE, RECALL)]
         context["subtitle"] = _("Times in %(zone)s") % {"zone": timezone.get_current_timezone_name()}
         return context
 

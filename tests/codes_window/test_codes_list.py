@@ -295,3 +295,18 @@ def test_given_a_provider_admin_then_revoke_shows_too(window, signed_in):
 def test_given_a_reseller_admin_then_revoke_does_not_show(window, signed_in):
     buttons = bulk_buttons(signed_in(window.network.north_admin).get(URL))
     assert "bulk-codesbulk_revoke" not in buttons and "bulk-codesbulk_share" in buttons
+
+
+def test_given_an_end_customer_then_it_sees_its_codes_and_no_share_or_recall(window, signed_in):
+    response = signed_in(window.network.harvest_user).get(URL)
+    assert set(row_pks(response)) == {window.running.pk, window.scheduled.pk}
+    assert set(bulk_buttons(response)) == {"bulk-codesbulk_release", "bulk-mailsend"}
+
+
+def test_given_a_reseller_then_the_batch_and_period_filters_offer_only_what_its_codes_came_from(window, signed_in):
+    response = signed_in(window.network.south_admin).get(URL)
+    form = response.context["filter"].form
+    assert [b.pk for b in form.fields["batch"].queryset] == [window.batch90.pk]
+    assert [value for value, _label in form.fields["period_days"].choices if value] == [90]
+    holders = set(form.fields["holder"].queryset.values_list("pk", flat=True))
+    assert holders == {window.network.south.pk, window.network.south_rentals.pk}
