@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms.filter_widgets import DayRangeWidget
 from cms.selectors import accounts_visible_to
 from codes import text as code_text
 from units.models import normalize_hardware_id
@@ -21,7 +22,7 @@ class EventFilterSet(django_filters.FilterSet):
     occurred = django_filters.DateFromToRangeFilter(
         label=_("Time"), method="filter_occurred",
         help_text=_("Days in your account's time zone. Empty: all time."),
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+        widget=DayRangeWidget(),
     )
     account = django_filters.ModelChoiceFilter(
         label=_("Account"), queryset=None, method="filter_account", empty_label=_("Any account")
