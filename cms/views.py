@@ -1,4 +1,3 @@
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -29,9 +28,3 @@ class DashboardView(AccountRequiredMixin, TemplateView):
             notices_due=due,
         )
         return context
-
-
-class PlaceholderView(LoginRequiredMixin, TemplateView):
-    """Temporary page for a section whose issue is still open; replaced by the real view."""
-
-    template_name = "cms/placeholder.html"
