@@ -33,7 +33,7 @@ class UnitTable(BaseTable):
     owner = tables.Column(verbose_name=_("Owner"), order_by=("owner__name",))
     state = tables.Column(verbose_name=_("State"), accessor="active_now", order_by=("-active_now", "name"))
     current_code = tables.Column(verbose_name=_("Current code"), accessor="current_code_text",
-                                 order_by=("current_code_text",), attrs={"td": {"class": "code-text"}})
+                                 order_by=("current_code_text",), empty_values=(), attrs={"td": {"class": "code-text"}})
     covered_until = tables.DateTimeColumn(verbose_name=_("Covered until"), short=True)
     scheduled_count = tables.Column(verbose_name=_("Scheduled codes"), attrs={"td": {"class": "text-end"}})
     days_left = tables.Column(verbose_name=_("Days left"), accessor="covered_until", order_by=("covered_until",),
@@ -63,6 +63,8 @@ class UnitTable(BaseTable):
 
     def render_current_code(self, record):
         if not record.current_code_id:
+            if record.active_now:  # running on a code held above the user's account
+                return format_html('<span class="text-body-secondary">{}</span>', _("held above"))
             return "—"
         return format_html('<a href="{}">{}</a>', reverse("codes:detail", args=[record.current_code_id]),
                            code_text.display(record.current_code_text))

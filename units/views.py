@@ -32,7 +32,7 @@ from .filtersets import UnitFilterSet
 from .forms import ApplyCodesForm, AttachCsvForm
 from .selectors import units_visible_to
 from .tables import UnitTable, days_left
-from .window_selectors import unit_history, unit_timeline, units_for_window
+from .window_selectors import codes_seen_by, masked_code, unit_history, unit_timeline, units_for_window
 
 #: Most units one "apply codes" or one CSV file may change at once.
 MAX_UNITS_PER_ACTION = 1000
@@ -80,9 +80,17 @@ class UnitDetailView(AccountRequiredMixin, TemplateView):
         now = timezone.now()
         unit = get_object_or_404(units_for_window(self.request.user, now), pk=self.kwargs["pk"])
         history = list(unit_history(unit)[: self.history_limit + 1])
+        timeline = unit_timeline(unit, now)
+        # Codes held above the user's account show masked, without a link (DOMAIN.md, "Holder").
+        seen = codes_seen_by(self.request.user, [s.code_id for s in timeline.segments] + [e.code_id for e in history if e.code_id])
+        for segment in timeline.segments:
+            segment.visible = segment.code_id in seen
+        for event in history:
+            event.code_visible = event.code_id in seen
+            event.code_masked = masked_code(event.code.display_text) if event.code_id else ""
         context.update(
             unit=unit,
-            timeline=unit_timeline(unit, now),
+            timeline=timeline,
             days_left=days_left(unit.covered_until, now),
             history=history[: self.history_limit],
             history_limited=len(history) > self.history_limit,

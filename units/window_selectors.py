@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from audit.models import Action, Event
 from codes.models import Code
+from codes.selectors import codes_visible_to
 
 from .models import Unit
 from .selectors import unit_cover, units_visible_to, with_cover
@@ -21,11 +22,18 @@ from .selectors import unit_cover, units_visible_to, with_cover
 def units_for_window(user, now: datetime | None = None) -> QuerySet[Unit]:
     """The user's visible units with everything the Units table shows, computed in SQL:
     `active_now`, `covered_until` (from `with_cover`), the running code (`current_code_id`,
-    `current_code_text`) and how many codes are scheduled behind it (`scheduled_count`)."""
+    `current_code_text`) and how many codes are scheduled behind it (`scheduled_count`).
+
+    A unit can run on a code held above the user's account (a reseller's customer's unit
+    running on a code the provider kept): such a code is not the user's to see (DOMAIN.md,
+    "Holder"), so its id and text are left out; `active_now` still says the unit is active."""
     now = now or timezone.now()
     running = Code.objects.filter(unit=OuterRef("pk"), activated_at__lte=now, expires_at__gt=now).order_by(
         "activated_at"
     )
+    account = getattr(user, "account", None)
+    if account is not None and account.depth > 1:
+        running = running.filter(holder__path__startswith=account.path)
     scheduled = (
         Code.objects.filter(unit=OuterRef("pk"), activated_at__gt=now)
         .order_by()
@@ -42,6 +50,20 @@ def units_for_window(user, now: datetime | None = None) -> QuerySet[Unit]:
         )
         .select_related("owner")
     )
+
+
+def masked_code(display_text: str) -> str:
+    """Enough of a code to tell it apart, not enough to use it: its first group."""
+    return f"{display_text[:5]}-…"
+
+
+def codes_seen_by(user, code_ids) -> set[int]:
+    """Which of these codes, all on one of the user's units, the user may see: all of them for
+    the provider's users (no query), those held in the user's branch for anybody else."""
+    account = getattr(user, "account", None)
+    if account is not None and account.depth == 1:
+        return set(code_ids)
+    return set(codes_visible_to(user).filter(pk__in=set(code_ids)).values_list("pk", flat=True))
 
 
 # --- the timeline of one unit -----------------------------------------------------------------
@@ -61,6 +83,12 @@ class Segment:
     kind: str  # "past", "running" or "scheduled"
     released: bool = False
     attached_at: datetime | None = None
+    # False for a code held above the viewer's account: shown masked, without a link.
+    visible: bool = True
+
+    @property
+    def masked_text(self) -> str:
+        return masked_code(self.code_text)
     # Position on the bar, in percent of its width (set by `UnitTimeline.layout`).
     left: float = 0.0
     width: float = 0.0

@@ -91,3 +91,20 @@ def test_given_a_writer_on_the_unit_page_then_it_can_start_applying_a_code_to_th
     client.force_login(network.provider_viewer)
     html = client.get(reverse("units:detail", args=[fleet.harvest_truck.pk])).content.decode()
     assert 'data-testid="apply-code"' not in html
+
+
+def test_given_a_unit_running_on_a_code_held_above_the_user_then_the_code_shows_masked(client, network, fleet):
+    # The Harvest truck runs on codes the provider kept: North Sales sees the unit, not the codes.
+    client.force_login(network.north_admin)
+    response = client.get(reverse("units:detail", args=[fleet.harvest_truck.pk]))
+    html = response.content.decode()
+    running = response.context["timeline"].current[0]
+    assert not running.visible
+    assert running.code_text not in html and running.masked_text in html
+    assert reverse("codes:detail", args=[running.code_id]) not in html
+    listed = client.get(reverse("units:list"), {"q": fleet.harvest_truck.hardware_id})
+    assert "held above" in listed.content.decode() and running.code_text not in listed.content.decode()
+    # The provider sees them in full.
+    client.force_login(network.provider_viewer)
+    html = client.get(reverse("units:detail", args=[fleet.harvest_truck.pk])).content.decode()
+    assert running.code_text in html and reverse("codes:detail", args=[running.code_id]) in html
