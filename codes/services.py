@@ -14,16 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.models import Action
-from audit.services import event_build, events_write
+from audit.services import event_build, events_insert_for_rows, events_write
 from cms.actors import ANONYMOUS, SYSTEM, is_person
 from cms.errors import DomainError, NotFound, PermissionDenied, Refusal
 from cms.models import Account
@@ -799,6 +801,32 @@ def _due_q(now: datetime) -> Q:
     )
 
 
+class _JobRow(NamedTuple):
+    """What the jobs read of a code: enough for `code_state`, no model instance per row."""
+
+    pk: int
+    unit_id: int | None
+    status: str
+    activated_at: datetime | None
+    expires_at: datetime | None
+    use_by: object
+    revoked_at: datetime | None
+
+
+def _pk_in(ids, field: str = "pk") -> Q:
+    """`field IN ids` for the jobs' long id lists. On PostgreSQL the list travels as one array
+    parameter: thousands of placeholders cost more to bind than the statement costs to run."""
+    ids = list(ids)
+    if connection.vendor == "postgresql" and len(ids) > 50:
+        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", (ids,))})
+    return Q(**{f"{field}__in": ids})
+
+
+def _ids_update(model, ids: list[int], **values) -> None:
+    for start in range(0, len(ids), 5000):
+        model.objects.filter(_pk_in(ids[start : start + 5000])).update(**values)
+
+
 def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = None, actor=SYSTEM) -> ExpiryRun:
     """Record what the clock has decided: expirations (and lapsed use-by dates), starts of
     scheduled codes, and the units these leave active or deactivated. Works in bounded chunks,
@@ -807,7 +835,10 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
 
     A code on a unit is never handled alone: its unit is locked and the unit's whole chain is
     brought up to date in one go (expirations before starts), so a chunk boundary can never
-    start a scheduled code while the code before it is still recorded as running."""
+    start a scheduled code while the code before it is still recorded as running.
+
+    Set-based: rows are read as tuples, changed with one UPDATE per kind of change and audited
+    with one INSERT ... SELECT per kind of entry (`audit.services.events_insert_for_rows`)."""
     now = now or timezone.now()
     chunk_size = chunk_size or settings.KEYLINE_EXPIRY_CHUNK
     run = ExpiryRun()
@@ -818,32 +849,86 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
             due = list(Code.objects.filter(_due_q(now)).values_list("pk", "unit_id")[:chunk_size])
             if not due:
                 return run
-            events: list = []
-            units = lock_units(unit_id for _pk_, unit_id in due)
+            unit_ids = sorted({unit_id for _pk_, unit_id in due if unit_id is not None})
+            units = dict(
+                Unit.objects.filter(_pk_in(unit_ids))
+                .order_by("pk")
+                .select_for_update(of=("self",), no_key=True)
+                .values_list("pk", "is_active")
+            )
             off_unit = [pk for pk, unit_id in due if unit_id is None]
-            locked = list(
-                Code.objects.filter(
-                    Q(pk__in=off_unit, unit__isnull=True) | Q(unit_id__in=list(units), status__in=ON_UNIT_STATES)
+            rows = [
+                _JobRow(*values)
+                for values in Code.objects.filter(
+                    (_pk_in(off_unit) & Q(unit__isnull=True))
+                    | (_pk_in(units, "unit_id") & Q(status__in=ON_UNIT_STATES))
                 )
                 .order_by("pk")
                 .select_for_update(of=("self",), no_key=True)
+                .values_list(*_JobRow._fields)
+            ]
+            started, expired, lapsed, to_running = [], [], [], []
+            touched: set[int] = set()
+            for row in rows:
+                derived = code_state(row, now)
+                if derived == row.status:
+                    continue
+                if row.status == CodeState.SCHEDULED and derived in (CodeState.RUNNING, CodeState.EXPIRED):
+                    started.append(row.pk)
+                if derived == CodeState.EXPIRED:
+                    (lapsed if row.activated_at is None else expired).append(row.pk)
+                elif derived == CodeState.RUNNING:
+                    to_running.append(row.pk)
+                if row.unit_id is not None:
+                    touched.add(row.unit_id)
+            # Expirations first: a unit never holds two rows recorded as running.
+            _ids_update(Code, expired + lapsed, status=CodeState.EXPIRED)
+            _ids_update(Code, to_running, status=CodeState.RUNNING)
+            events_insert_for_rows(action=Action.STARTED, model=Code, ids=started, actor=actor, occurred_at=now)
+            events_insert_for_rows(action=Action.EXPIRED, model=Code, ids=expired, actor=actor, occurred_at=now)
+            events_insert_for_rows(
+                action=Action.EXPIRED, model=Code, ids=lapsed, actor=actor, occurred_at=now,
+                details={"use_by_passed": True},
             )
-            touched = _record_clock(locked, now=now, actor=actor, events=events)
-            recorded = len(events)
-            run.expired += sum(1 for e in events if e.action == Action.EXPIRED)
-            run.started += sum(1 for e in events if e.action == Action.STARTED)
-            _record_unit_states(units, touched & set(units), now=now, actor=actor, events=events)
-            run.units_changed += len(events) - recorded
-            events_write(events)
+            run.expired += len(expired) + len(lapsed)
+            run.started += len(started)
+            changed = _record_unit_flags(units, touched, now=now, actor=actor)
+            run.units_changed += changed
         # Fewer rows than asked: that was the last chunk. Nothing to record: another run is
         # working through the same rows (or they changed meanwhile); it finishes them.
-        if len(due) < chunk_size or not events:
+        if len(due) < chunk_size or not (started or expired or lapsed or changed):
             return run
+
+
+def _record_unit_flags(units: dict[int, bool], unit_ids: set[int], *, now, actor) -> int:
+    """The set-based twin of `_record_unit_states` for locked units given as {id: is_active}."""
+    ids = [i for i in unit_ids if i in units]
+    if not ids:
+        return 0
+    active = set(
+        Code.objects.filter(_pk_in(ids, "unit_id"), activated_at__lte=now, expires_at__gt=now).values_list(
+            "unit_id", flat=True
+        )
+    )
+    activate = [i for i in ids if i in active and not units[i]]
+    deactivate = [i for i in ids if i not in active and units[i]]
+    _ids_update(Unit, activate, is_active=True)
+    _ids_update(Unit, deactivate, is_active=False)
+    events_insert_for_rows(action=Action.UNIT_ACTIVATED, model=Unit, ids=activate, actor=actor, occurred_at=now)
+    events_insert_for_rows(action=Action.UNIT_DEACTIVATED, model=Unit, ids=deactivate, actor=actor, occurred_at=now)
+    for i in activate:
+        units[i] = True
+    for i in deactivate:
+        units[i] = False
+    return len(activate) + len(deactivate)
 
 
 def codes_archive_expired(*, now: datetime | None = None, chunk_size: int | None = None, actor=SYSTEM) -> int:
     """Daily clean-up: detach expired codes from their units and mark them archived. They stay
-    in the database for reports (invariant 7); the working views hide them."""
+    in the database for reports (invariant 7); the working views hide them.
+
+    Only code rows are locked: an expired code is no part of its unit's cover, so detaching it
+    changes no unit's state and needs no unit lock."""
     now = now or timezone.now()
     chunk_size = chunk_size or settings.KEYLINE_EXPIRY_CHUNK
     codes_expire_due(now=now, chunk_size=chunk_size, actor=actor)
@@ -851,24 +936,21 @@ def codes_archive_expired(*, now: datetime | None = None, chunk_size: int | None
     while True:
         with transaction.atomic():
             due = list(
-                Code.objects.filter(status=CodeState.EXPIRED, archived_at__isnull=True)
-                .order_by("pk")
-                .values_list("pk", "unit_id")[:chunk_size]
+                Code.objects.filter(status=CodeState.EXPIRED, archived_at__isnull=True).values_list("pk", flat=True)[
+                    :chunk_size
+                ]
             )
             if not due:
                 return archived
-            lock_units(unit_id for _pk_, unit_id in due)
             locked = list(
-                Code.objects.filter(pk__in=[pk for pk, _u in due], status=CodeState.EXPIRED, archived_at__isnull=True)
+                Code.objects.filter(_pk_in(due), status=CodeState.EXPIRED, archived_at__isnull=True)
                 .order_by("pk")
                 .select_for_update(of=("self",), no_key=True)
+                .values_list("pk", flat=True)
             )
-            events = [
-                event_build(action=Action.ARCHIVED, actor=actor, occurred_at=now, code=code, unit_id=code.unit_id)
-                for code in locked
-            ]
-            Code.objects.filter(pk__in=[c.pk for c in locked]).update(unit=None, archived_at=now)
-            events_write(events)
+            # The entries first: they copy the unit each code is taken off.
+            events_insert_for_rows(action=Action.ARCHIVED, model=Code, ids=locked, actor=actor, occurred_at=now)
+            _ids_update(Code, locked, unit=None, archived_at=now)
             archived += len(locked)
-        if len(due) < chunk_size:
+        if len(due) < chunk_size or not locked:
             return archived
