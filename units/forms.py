@@ -12,7 +12,7 @@ from codes.pairing import CsvLine, LineError
 
 #: An upload bigger than this is refused before it is read.
 CSV_MAX_BYTES = 512 * 1024
-CSV_MAX_LINES = 5000
+CSV_MAX_LINES = 1000
 
 
 class ApplyCodesForm(forms.Form):

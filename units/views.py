@@ -29,7 +29,7 @@ from codes.selectors import codes_visible_to
 from codes.text import display
 
 from .filtersets import UnitFilterSet
-from .forms import ApplyCodesForm, AttachCsvForm
+from .forms import CSV_MAX_LINES, ApplyCodesForm, AttachCsvForm
 from .selectors import units_visible_to
 from .tables import UnitTable, days_left
 from .window_selectors import codes_seen_by, masked_code, unit_history, unit_timeline, units_for_window
@@ -240,7 +240,7 @@ class UnitAttachCsvView(AccountRequiredMixin, View):
         context.setdefault("form", AttachCsvForm())
         context.setdefault("errors", [])
         context.setdefault("pairs", [])
-        context["max_lines"] = MAX_UNITS_PER_ACTION
+        context["max_lines"] = CSV_MAX_LINES
         return render(self.request, self.template_name, context, status=status)
 
     def get(self, request, *args, **kwargs):
@@ -252,10 +252,7 @@ class UnitAttachCsvView(AccountRequiredMixin, View):
         form = AttachCsvForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render({"form": form}, status=400)
-        lines = form.parsed_lines
-        if len(lines) > MAX_UNITS_PER_ACTION:
-            form.add_error("file", _("At most %(max)d codes per file.") % {"max": MAX_UNITS_PER_ACTION})
-            return self.render({"form": form}, status=400)
+        lines = form.parsed_lines  # at most CSV_MAX_LINES (the form checks)
         resolved = resolve_csv_lines(user=request.user, lines=lines)
         errors = sorted(form.line_errors + resolved.errors, key=lambda e: e.number)
         if errors:
@@ -267,7 +264,7 @@ class UnitAttachCsvView(AccountRequiredMixin, View):
         request = self.request
         pairs = _posted_pairs(request.POST)
         lines = request.POST.getlist("line")
-        if not pairs or len(pairs) > MAX_UNITS_PER_ACTION:
+        if not pairs or len(pairs) > CSV_MAX_LINES:
             raise Http404
         units = {u.pk: u for u in units_visible_to(request.user).filter(pk__in={u for u, _c in pairs})}
         codes = {c.pk: c for c in codes_visible_to(request.user).filter(pk__in={c for _u, c in pairs})}

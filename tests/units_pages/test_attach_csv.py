@@ -6,7 +6,7 @@ from django.urls import reverse
 from codes.models import Code
 from codes.services import code_attach, code_share
 from tests import factories
-from units.forms import CSV_MAX_BYTES, parse_attach_csv
+from units.forms import CSV_MAX_BYTES, CSV_MAX_LINES, parse_attach_csv
 from units.selectors import unit_is_active
 
 URL = reverse("units:attach_csv")
@@ -130,3 +130,11 @@ def test_parsing_reads_commas_tabs_and_semicolons_and_skips_a_header():
     assert errors == [] and [(line.number, line.hardware_id, line.code_text) for line in lines] == [(2, "abc123", "AAAA-BBBB")]
     lines, errors = parse_attach_csv("1,2,3\n35,CODE\n")
     assert [e.number for e in errors] == [1] and [line.number for line in lines] == [2]
+
+
+def test_given_too_many_lines_when_uploaded_then_the_file_is_refused(client, network, fleet):
+    client.force_login(network.provider_operator)
+    content = "\n".join(f"35{i:013d},AAAAA-BBBBB-CCCCC-DDDDD-E" for i in range(CSV_MAX_LINES + 1))
+    response = upload(client, content)
+    assert response.status_code == 400
+    assert "At most" in str(response.context["form"].errors["file"])
