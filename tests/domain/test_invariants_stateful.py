@@ -240,6 +240,12 @@ class CodeLifecycle(RuleBasedStateMachine):
         ]
         return fitting[i % len(fitting)] if fitting else None
 
+    @rule(i=st.integers(0, CODE_COUNT - 1), to_name=st.sampled_from(["north", "north_farms", "harvest", "south"]))
+    def share_a_code_down(self, i, to_name):
+        n = self.pick(i, (CodeState.AVAILABLE,))
+        if n is not None:
+            self.share(n, to_name, "provider_admin")
+
     @rule(i=st.integers(0, CODE_COUNT - 1))
     def recall_a_shared_code(self, i):
         n = self.pick(i, (CodeState.AVAILABLE,), below_provider=True)
