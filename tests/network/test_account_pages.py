@@ -81,6 +81,20 @@ class TestTree:
             account_tree(stocked.provider_admin)
         assert len(large) == len(small) <= 5
 
+    @pytest.mark.parametrize("name", ["accounts:list", "accounts:stock"])
+    def test_the_pages_cost_the_same_queries_whatever_the_size_of_the_tree(self, stocked, client, name):
+        client.force_login(stocked.provider_admin)
+        with CaptureQueriesContext(connection) as small:
+            assert client.get(reverse(name)).status_code == 200
+        for i in range(6):
+            reseller = factories.reseller(stocked.provider, f"More {i}")
+            customer = factories.customer(reseller)
+            factories.unit(customer, name=f"Bus {i}")
+            factories.user(customer, "viewer")
+        with CaptureQueriesContext(connection) as large:
+            assert client.get(reverse(name)).status_code == 200
+        assert len(large) == len(small)
+
     def test_the_page_shows_the_tree_with_expandable_nodes(self, stocked, client):
         client.force_login(stocked.provider_admin)
         page = client.get(reverse("accounts:list")).content.decode()

@@ -9,6 +9,7 @@ from django.utils import formats, timezone
 from codes.models import Code
 from codes.services import code_attach, code_share
 from tests import factories
+from units.window_selectors import masked_code
 
 WINDOW = ["dashboard", "codes:list", "units:list", "batches:list", "report:list"]
 
@@ -88,7 +89,8 @@ class TestCustomer:
         assert detail.status_code == 200
         body = detail.content.decode()
         code = Code.objects.get(pk=chain.north_codes[0].pk)
-        assert code.display_text in body
+        # The code is held by the dealer above the customer: shown masked, never in full.
+        assert masked_code(code.display_text) in body and code.display_text not in body
         local_end = timezone.localtime(code.expires_at, chain.harvest.zone)
         assert formats.date_format(local_end, "SHORT_DATETIME_FORMAT") in body
 
