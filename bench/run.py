@@ -4,7 +4,15 @@ docs/BENCHMARKS.md and var/bench/*.json.
 
 Environment: DATABASE_URL (PostgreSQL; the benchmark uses "<name>_bench" beside it, dropped and
 rebuilt each run), REDIS_URL, BENCH_SCALE (codes, default 1,000,000), BENCH_DURATION (seconds per
-load run, default 8), BENCH_PORT (default 8950).
+load run, default 8), BENCH_PORT (default 8950), BENCH_WRITE_DOC (0: JSON only, leave
+docs/BENCHMARKS.md alone), BENCH_BUILD_ONLY (1: build the data set and stop, e.g. to EXPLAIN
+queries against it), BENCH_BATCH_QUANTITY (codes for the batch_generate run; default 100,000,
+or BENCH_SCALE when smaller).
+
+The run stops with an error, rather than report a figure that measures something else, when a
+measured URL does not answer 200, a window filter lists no rows, the database disagrees with the
+redemptions the clients were told succeeded, the shared code is not redeemed exactly once, or
+an export is short.
 """
 
 import json
@@ -151,19 +159,29 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def check_status(url: str, headers: dict, expect: int = 200) -> int:
-    """One request before the load run: a page that answers a redirect or an error would be
-    measured as something else, so the run stops instead."""
-    request = urllib.request.Request(url, headers=headers)
+#: How a data row of the Codes window / of the admin changelist shows in the page.
+WINDOW_ROW = re.compile(rb"<tr[^>]*data-state=\"[a-z]+\"")
+ADMIN_ROW = re.compile(rb'<t[hd] class="field-text')
+
+
+def check_status(url: str, headers: dict, expect: int = 200, *, method: str = "GET", body: bytes | None = None,
+                 min_rows: int = 0, row_marker: re.Pattern | None = None) -> int:
+    """One request before the load run: a page that answers a redirect or an error, or a list
+    that comes back empty, would be measured as something else, so the run stops instead."""
+    request = urllib.request.Request(url, headers=headers, method=method, data=body)
     opener = urllib.request.build_opener(_NoRedirect)
+    content = b""
     try:
         with opener.open(request, timeout=300) as response:
-            response.read()
+            content = response.read()
             status = response.status
     except urllib.error.HTTPError as error:
         status = error.code
+        content = error.read()
     if status != expect:
-        fail(f"{url} answered {status}, expected {expect}")
+        fail(f"{url} answered {status}, expected {expect}: {content[:500]!r}")
+    if min_rows and row_marker is not None and len(row_marker.findall(content)) < min_rows:
+        fail(f"{url} answered {status} but listed no rows: the filter measures an empty page")
     return status
 
 
@@ -198,6 +216,9 @@ def main() -> None:
     data = dataset.build(scale)
     build_seconds = time.perf_counter() - t0
     print(f"data set built in {build_seconds:.1f} s")
+    if os.environ.get("BENCH_BUILD_ONLY") == "1":
+        print(f"BENCH_BUILD_ONLY=1: the data set stays in {bench_name}; nothing measured")
+        return
 
     _token, provider_key = ApiToken.issue(user=data.provider_user, name="bench")
     provider_cookie = dataset.session_cookie(data.provider_user)
@@ -230,7 +251,7 @@ def main() -> None:
         server.stop()
     results["export"] = measure_export(server_env, port + 1, provider_cookie, scale)
     results["expiry_job"] = measure_expiry(data, scale)
-    results["batch_generate"] = measure_batch_generate(data)
+    results["batch_generate"] = measure_batch_generate(data, scale)
     results["finished"] = datetime.now(UTC).isoformat()
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -245,17 +266,23 @@ def main() -> None:
     print(f"wrote {out.relative_to(ROOT)}")
 
 
-def window_queries(data, some_code_prefix: str) -> list[tuple[str, str]]:
-    """(label, query string) for the Codes window: no filter, each single filter, filter + sort."""
+def window_queries(data, some_code_prefix: str, who: str) -> list[tuple[str, str]]:
+    """(label, query string) for the Codes window: no filter, each single filter, filter + sort.
+    Every value comes from the user's own branch (a foreign holder, unit or batch is an invalid
+    filter or an empty page, which would measure something else)."""
     today = datetime.now(UTC).date()
-    reseller = data.resellers_by_level[1][0]
+    if who == "provider":
+        holder = data.resellers_by_level[1][0]
+        hardware_id = data.sample_hardware_ids[0]
+    else:
+        holder = data.sub_reseller
+        hardware_id = data.sub_hardware_ids[0]
     batch = data.batches[90]
-    hardware_id = data.sample_hardware_ids[0]
     return [
         ("no filter", ""),
         ("state=running", "state=running"),
         ("state=expired", "state=expired"),
-        ("holder and below", f"holder={reseller.pk}&holder_below=on"),
+        ("holder and below", f"holder={holder.pk}&holder_below=on"),
         ("unit (hardware id)", f"unit={hardware_id}"),
         ("period=90", "period_days=90"),
         ("activation range", f"activated_after={today - timedelta(days=30)}&activated_before={today}"),
@@ -280,16 +307,19 @@ def admin_queries(some_code_prefix: str) -> dict[str, str]:
 def measure_window(server, data, duration, provider_cookie, sub_cookie, admin_cookie, some_code_prefix) -> dict:
     rows = []
     admin = admin_queries(some_code_prefix)
-    for label, query in window_queries(data, some_code_prefix):
-        for who, cookie in (("provider", provider_cookie), ("sub-reseller", sub_cookie)):
+    users = (("provider", provider_cookie), ("sub-reseller", sub_cookie))
+    per_user = {who: window_queries(data, some_code_prefix, who) for who, _cookie in users}
+    for index, (label, _query) in enumerate(per_user["provider"]):
+        for who, cookie in users:
+            query = per_user[who][index][1]
             url = f"{server.url}/codes/?{query}"
-            status = check_status(url, {"Cookie": cookie})
+            status = check_status(url, {"Cookie": cookie}, min_rows=1, row_marker=WINDOW_ROW)
             figures = wrk(url, connections=4, duration=duration, headers={"Cookie": cookie})
             rows.append({"query": label, "user": who, "status": status, **figures})
             print(f"window {label:<24} {who:<12} p95 {figures['p95_ms']} ms, {figures['rps']} req/s")
         if label in admin:
             url = f"{server.url}/admin/codes/code/?{admin[label]}"
-            status = check_status(url, {"Cookie": admin_cookie})
+            status = check_status(url, {"Cookie": admin_cookie}, min_rows=1, row_marker=ADMIN_ROW)
             figures = wrk(url, connections=4, duration=duration, headers={"Cookie": admin_cookie})
             rows.append({"query": label, "user": "stock admin", "status": status, **figures})
             print(f"admin  {label:<24} {'superuser':<12} p95 {figures['p95_ms']} ms, {figures['rps']} req/s")
@@ -308,27 +338,56 @@ def measure_unit_status(server, data, duration, key) -> dict:
 
 
 def measure_redemption(server, data, duration, key) -> dict:
+    """Distinct codes onto distinct units, then one shared code raced by sixteen clients. The
+    database is the judge: it must record exactly as many redemptions as the clients were told
+    succeeded, and exactly one for the shared code."""
     from bench.dataset import redeemable_pairs
+    from codes.models import Code
 
     headers = {"Authorization": f"Token {key}"}
     pairs = redeemable_pairs(data.provider, 20000)
-    bodies = [json.dumps({"code": code, "unit": hw}) for code, hw in pairs[1:]]
-    distinct = wrk(server.url + "/api/v1/redeem/", connections=16, duration=duration, headers=headers, bodies=bodies)
-    used = distinct["requests"]
-    # One shared code, sixteen clients, each naming another unit: exactly one may succeed.
+    if len(pairs) < 40:
+        fail(f"only {len(pairs)} redeemable (code, unit) pairs in the data set")
     shared_code = pairs[0][0]
-    shared_bodies = [json.dumps({"code": shared_code, "unit": hw}) for _c, hw in pairs[-16:]]
+    reserved = pairs[-16:]  # units kept apart for the shared-code race
+    distinct_pairs = pairs[1:-16]
+    probe_code, probe_unit = distinct_pairs[0]
+    # One redemption before the load: a 4xx here means the request itself is wrong.
+    check_status(server.url + "/api/v1/redeem/", {**headers, "Content-Type": "application/json"}, method="POST",
+                 body=json.dumps({"code": probe_code, "unit": probe_unit}).encode())
+    bodies = [json.dumps({"code": code, "unit": hw}) for code, hw in distinct_pairs[1:]]
+    texts = [code for code, _hw in distinct_pairs]
+    distinct = wrk(server.url + "/api/v1/redeem/", connections=16, duration=duration, headers=headers, bodies=bodies)
+    recorded = Code.objects.filter(text__in=texts, activated_at__isnull=False).count() - 1  # less the probe
+    if distinct["requests"] > len(bodies):
+        print(f"note: {distinct['requests'] - len(bodies)} redemptions repeated a code (more requests than pairs)")
+    if recorded != distinct["ok_2xx"]:
+        fail(f"redemption: the clients saw {distinct['ok_2xx']} successes, the database recorded {recorded}")
+    # One shared code, sixteen clients, each naming another unit: exactly one may succeed.
+    shared_bodies = [json.dumps({"code": shared_code, "unit": hw}) for _c, hw in reserved]
     shared = wrk(server.url + "/api/v1/redeem/", connections=16, duration=2, headers=headers, bodies=shared_bodies)
-    print(f"redemption {distinct['ok_2xx']} ok of {used} ({distinct['rps']} req/s); shared code: {shared['ok_2xx']} ok")
+    shared_row = Code.objects.get(text=shared_code)
+    print(f"redemption {distinct['ok_2xx']} ok of {distinct['requests']} ({distinct['rps']} req/s); "
+          f"shared code: {shared['ok_2xx']} ok of {shared['requests']}")
+    if shared["ok_2xx"] != 1 or shared_row.activated_at is None:
+        fail(f"shared code: {shared['ok_2xx']} successes reported (exactly one expected); "
+             f"recorded on unit {shared_row.unit_id}")
     return {"distinct_codes": distinct, "redeemed_per_second": round(distinct["ok_2xx"] / duration, 1),
-            "pairs_available": len(bodies), "shared_code": shared, "shared_code_successes": shared["ok_2xx"]}
+            "recorded_redemptions": recorded, "pairs_available": len(bodies), "shared_code": shared,
+            "shared_code_successes": shared["ok_2xx"]}
 
 
 def measure_export(server_env, port, cookie, scale) -> dict:
-    """Each size on a fresh one-worker server, so the worker's peak memory belongs to it."""
+    """Each size on a fresh one-worker server, so the worker's peak memory belongs to it. The
+    row count is checked against the database: a short export is a failure, not a figure."""
+    from codes.models import Code
+
     runs = []
     every_state = "&".join(f"state={s}" for s in ("available", "scheduled", "running", "released", "expired", "revoked"))
-    for label, query in (("period=30 (about a third)", f"{every_state}&period_days=30"), ("all codes", every_state)):
+    for label, query, expected in (
+        ("period=30 (about a third)", f"{every_state}&period_days=30", Code.objects.filter(period_days=30).count()),
+        ("all codes", every_state, Code.objects.count()),
+    ):
         server = Server(server_env, port, workers=1, threads=1)
         try:
             worker = server.worker_pids()[0]
@@ -337,6 +396,8 @@ def measure_export(server_env, port, cookie, scale) -> dict:
             t0 = time.perf_counter()
             lines = 0
             with urllib.request.urlopen(request, timeout=3600) as response:
+                if response.status != 200 or "csv" not in response.headers.get("Content-Type", ""):
+                    fail(f"export answered {response.status} {response.headers.get('Content-Type')}")
                 for _line in response:
                     lines += 1
             seconds = time.perf_counter() - t0
@@ -344,6 +405,8 @@ def measure_export(server_env, port, cookie, scale) -> dict:
         finally:
             server.stop()
         rows = max(0, lines - 1)
+        if rows != expected:
+            fail(f"export {label}: {rows:,} rows, the database holds {expected:,}")
         runs.append({"export": label, "rows": rows, "seconds": round(seconds, 2),
                      "rows_per_second": round(rows / seconds) if seconds else 0,
                      "worker_rss_before_mb": round(before, 1), "worker_peak_rss_mb": round(peak, 1)})
@@ -367,16 +430,20 @@ def measure_expiry(data, scale) -> dict:
     from audit.models import Event
 
     events = Event.objects.filter(occurred_at=now).count()
-    print(f"expiry job: {run.expired:,} expired, {run.units_changed:,} units changed in {seconds:.1f} s")
+    print(f"expiry job: {run.expired:,} expired, {run.units_changed:,} units changed, {events:,} audit rows "
+          f"in {seconds:.1f} s")
+    if run.expired != due:
+        fail(f"expiry job: {due:,} codes were made due, the job expired {run.expired:,}")
     return {"due": due, "made_due": made, "expired": run.expired, "units_changed": run.units_changed,
             "audit_rows": events, "seconds": round(seconds, 2),
             "codes_per_second": round(run.expired / seconds) if seconds else 0}
 
 
-def measure_batch_generate(data) -> dict:
+def measure_batch_generate(data, scale) -> dict:
     from codes.services import batch_generate
 
-    quantity = 100_000
+    # 100,000 as the issue asks; a smoke run (BENCH_SCALE under 100,000) generates as many as its scale.
+    quantity = int(os.environ.get("BENCH_BATCH_QUANTITY", min(100_000, max(scale, 1_000))))
     t0 = time.perf_counter()
     batch = batch_generate(actor=data.provider_user, quantity=quantity, period_days=30, unit_price="4.00",
                            currency="EUR", background=False)
