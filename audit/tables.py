@@ -32,9 +32,32 @@ ACTION_STYLES = {
 DATETIME_FORMAT = "Y-m-d H:i"
 
 
+#: Names of the detail keys the services write, for people; other keys show as they are.
+DETAIL_LABELS = {
+    "reason": _("Reason"),
+    "recipient": _("Recipient"),
+    "language": _("Language"),
+    "limit": _("Limit"),
+    "scheduled": _("Scheduled"),
+    "moved_from": _("Moved from"),
+    "use_by_passed": _("Use-by date passed"),
+    "was_scheduled": _("Was scheduled"),
+    "planned_start": _("Planned start"),
+    "one_mail_per_code": _("One e-mail per code"),
+}
+
+
+def _detail_value(value) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    return str(value)
+
+
 def details_text(details: dict) -> str:
-    """An event's details as "key: value" pairs, for people and for the export."""
-    return "; ".join(f"{key}: {value}" for key, value in sorted(details.items()))
+    """An event's details as "name: value" pairs, for people and for the export."""
+    return "; ".join(
+        f"{DETAIL_LABELS.get(key, key)}: {_detail_value(value)}" for key, value in sorted(details.items())
+    )
 
 
 class EventTable(BaseTable):

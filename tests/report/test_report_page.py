@@ -178,9 +178,9 @@ def test_given_a_revocation_with_a_reason_when_listing_and_exporting_then_the_re
     code_revoke(code=code, actor=network.provider_admin, reason="printed twice")
     client.force_login(network.provider_admin)
     response = client.get(URL, {"action": "revoked"})
-    assert "reason: printed twice" in response.content.decode()
+    assert "Reason: printed twice" in response.content.decode()
     header, row = export(client, "action=revoked")
-    assert row[header.index("Details")] == "reason: printed twice"
+    assert row[header.index("Details")] == "Reason: printed twice"
 
 
 def test_given_the_quick_time_ranges_when_following_last_7_days_then_yesterday_is_included(client, network, history):
