@@ -56,6 +56,12 @@ def mask_hardware_id(hardware_id: str) -> str:
     return "•" * max(0, len(hardware_id) - 4) + hardware_id[-4:]
 
 
+def _posted(request, name: str) -> str:
+    """A raw posted value, bounded and without NUL characters (which no database column takes),
+    for the paths that look things up before the form has validated it."""
+    return request.POST.get(name, "")[:FIELD_MAX_LENGTH].replace("\x00", "")
+
+
 def _actor(request):
     return request.user if request.user.is_authenticated else ANONYMOUS
 
@@ -161,9 +167,9 @@ class RedeemView(View):
     @sensitive_variables()
     def _posted_hardware_id(self, request, units) -> str:
         if units is None:
-            return request.POST.get("hardware_id", "")[:FIELD_MAX_LENGTH]
+            return _posted(request, "hardware_id")
         try:
-            unit_id = int(request.POST.get("unit", ""))
+            unit_id = int(_posted(request, "unit"))
         except (TypeError, ValueError):
             return ""
         return units.filter(pk=unit_id).values_list("hardware_id", flat=True).first() or ""
@@ -177,8 +183,7 @@ class RedeemView(View):
         limited = ratelimits.redeem_attempt(request, hardware_id=posted_hardware_id)
         if limited is not None:
             return self._rate_limited(
-                request, form, limited, typed_code=request.POST.get("code", "")[:FIELD_MAX_LENGTH],
-                hardware_id=posted_hardware_id,
+                request, form, limited, typed_code=_posted(request, "code"), hardware_id=posted_hardware_id,
             )
         address = ratelimits.client_address(request)
         if not form.is_valid():
@@ -222,8 +227,8 @@ class RedeemView(View):
     def _confirm(self, request):
         actor = _actor(request)
         units = _customer_units(request)
-        posted_code = request.POST.get("code", "")[:FIELD_MAX_LENGTH]
-        posted_hardware_id = request.POST.get("hardware_id", "")[:FIELD_MAX_LENGTH]
+        posted_code = _posted(request, "code")
+        posted_hardware_id = _posted(request, "hardware_id")
         limited = ratelimits.redeem_attempt(request, hardware_id=posted_hardware_id)
         if limited is not None:
             form = self._refill(request, units, code=posted_code, hardware_id=posted_hardware_id)

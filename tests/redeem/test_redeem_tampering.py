@@ -123,3 +123,17 @@ def test_given_a_refused_confirmation_when_the_form_comes_back_then_the_visitor_
     assert response.context["step"] == "check"
     assert form["code"].value() == shop.codes[0].display_text
     assert form["hardware_id"].value() == shop.other_unit.hardware_id
+
+
+@pytest.mark.parametrize("tight", [False, True])
+def test_given_a_nul_character_in_a_posted_field_when_confirming_then_it_is_refused_not_a_500(shop, visitor, settings, tight):
+    # PostgreSQL refuses NUL in text: the paths that look the posted values up before the form
+    # validates them (a tampered confirmation, a tripped rate limit) must not pass it on.
+    if tight:
+        settings.KEYLINE_REDEEM_RATE_ADDRESS = "0/15m"
+    response = visitor.post(
+        "/redeem/", {"step": "confirm", "code": shop.codes[0].text, "hardware_id": "3569\x0038", "token": "x"}
+    )
+
+    assert response.status_code == (429 if tight else 400)
+    assert_nothing_redeemed(shop)
