@@ -90,12 +90,26 @@ class UserCreateForm(_PasswordFields):
     email = forms.EmailField(label=_("E-mail"), required=False)
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
-    field_order = ["account", "username", "role", "email", "first_name", "last_name", "password1", "password2"]
+    invite = forms.BooleanField(
+        label=_("Invite by e-mail"), required=False,
+        help_text=_("The user gets a link to choose a password; leave the passwords empty."),
+    )
+    field_order = ["account", "username", "role", "email", "first_name", "last_name", "invite", "password1", "password2"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts_visible_to(user).filter(is_active=True).order_by("path")
         self.fields["account"].label_from_instance = _tree_label
+        self.fields["password1"].required = self.fields["password2"].required = False
+
+    def clean(self):
+        data = super().clean()
+        if data.get("invite"):
+            if not data.get("email"):
+                self.add_error("email", _("An invitation needs an e-mail address."))
+        elif not data.get("password1"):
+            self.add_error("password1", _("Set a password, or invite the user by e-mail."))
+        return data
 
 
 class UserEditForm(forms.Form):

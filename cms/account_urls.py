@@ -18,4 +18,5 @@ urlpatterns = [
     path("users/<int:pk>/password/", views.UserPasswordView.as_view(), name="user_password"),
     path("users/disable/", views.UsersDisableView.as_view(), name="users_disable"),
     path("users/enable/", views.UsersEnableView.as_view(), name="users_enable"),
+    path("invitation/<uidb64>/<token>/", views.InvitationAcceptView.as_view(), name="invitation"),
 ]

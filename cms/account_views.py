@@ -2,8 +2,10 @@
 account. Reads through selectors, writes through `cms.services`; no rule lives here."""
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
@@ -283,10 +285,16 @@ class UserCreateView(ServiceFormView):
 
     def perform(self, form):
         data = form.cleaned_data
-        user = services.user_create(
-            actor=self.request.user, account=data["account"], username=data["username"], password=data["password1"],
-            role=data["role"], email=data["email"], first_name=data["first_name"], last_name=data["last_name"],
-        )
+        common = {
+            "actor": self.request.user, "account": data["account"], "username": data["username"], "role": data["role"],
+            "email": data["email"], "first_name": data["first_name"], "last_name": data["last_name"],
+        }
+        if data["invite"]:
+            user = services.user_invite(**common)
+            return _("User %(username)s created; an invitation went to %(email)s.") % {
+                "username": user.username, "email": user.email,
+            }, "accounts:users"
+        user = services.user_create(password=data["password1"], **common)
         return _("User %(username)s created.") % {"username": user.username}, "accounts:users"
 
 
@@ -316,6 +324,24 @@ class UserPasswordView(UserObjectMixin, ServiceFormView):
             actor=self.request.user, user=self.get_object(), password=form.cleaned_data["password1"]
         )
         return _("New password set for %(username)s.") % {"username": user.username}, "accounts:users"
+
+
+class InvitationAcceptView(auth_views.PasswordResetConfirmView):
+    """The invitation link: choose a first password (validated), then sign in. Public: the
+    token in the link is the proof."""
+
+    template_name = "accounts/invitation.html"
+    success_url = reverse_lazy("login")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        if user is None or not user.is_active or (user.account_id and not user.account.is_active):
+            return None
+        return user
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your password is set. Sign in with it."))
+        return super().form_valid(form)
 
 
 # --- stock --------------------------------------------------------------------------------------

@@ -43,10 +43,11 @@ def account_create(*, actor, parent: Account, name: str, kind: str, time_zone: s
 
 
 def user_create(
-    *, actor, account: Account, username: str, password: str, role: str, email: str = "",
+    *, actor, account: Account, username: str, password: str | None, role: str, email: str = "",
     first_name: str = "", last_name: str = "",
 ):
-    """A new user of `account` (the actor's own or one below it), with a validated password."""
+    """A new user of `account` (the actor's own or one below it), with a validated password
+    (None: no usable password yet, see `user_invite`)."""
     if actor is not None:
         scope = _require_admin(actor)
         _in_scope(scope, account)
@@ -64,13 +65,35 @@ def user_create(
         user.full_clean(exclude=["password"])
     except ValidationError as error:
         raise DomainError(" ".join(error.messages), code="validation_error")
-    if actor is not None:
+    if actor is not None and password is not None:
         _validated_password(password, user)
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise DomainError(_("The username %(username)s is taken.") % {"username": username}, code="username_taken")
-        user.set_password(password)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
         user.save()
+    return user
+
+
+def user_invite(
+    *, actor, account: Account, username: str, email: str, role: str, first_name: str = "", last_name: str = "",
+):
+    """A new user without a password, invited by e-mail to choose one (the link works once, for
+    PASSWORD_RESET_TIMEOUT seconds). The mail leaves when the transaction commits."""
+    from .invitations import invitation_send
+
+    email = (email or "").strip()
+    if not email:
+        raise DomainError(_("An invitation needs an e-mail address."), code="validation_error")
+    with transaction.atomic():
+        user = user_create(
+            actor=actor, account=account, username=username, password=None, role=role, email=email,
+            first_name=first_name, last_name=last_name,
+        )
+        transaction.on_commit(lambda: invitation_send(user=user, invited_by=actor))
     return user
 
 

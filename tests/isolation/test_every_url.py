@@ -53,7 +53,8 @@ def fill(pattern, objects, batch_set) -> dict:
 
 def unknown(pattern) -> dict:
     """Arguments naming objects that do not exist."""
-    values = {"pk": 987654321, "text": code_text.generate(), "hardware_id": "350000000000000"}
+    values = {"pk": 987654321, "text": code_text.generate(), "hardware_id": "350000000000000",
+              "uidb64": "OTg3NjU0MzIx", "token": "cxxxxx-guessed"}
     return {argument: values[FILL[pattern.name][argument][1]] for argument in pattern.arguments}
 
 
@@ -137,6 +138,8 @@ def test_given_a_user_outside_then_every_url_answers_404_and_shows_nothing(world
                     got = post(client, url, data, api=pattern.is_api)
                     same = post(client, nowhere, data, api=pattern.is_api)
                 shown = leaked(got, echo_free(secrets, data))
+                if pattern.name in PUBLIC and got.status_code == same.status_code and not shown:
+                    continue  # a public page: the same answer as for nothing at all
                 if got.status_code != same.status_code or 200 <= got.status_code < 300 or shown:
                     problems.append(
                         f"{method} {url} ({pattern.name}): {got.status_code}, unknown object: {same.status_code} {shown}"

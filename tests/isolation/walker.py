@@ -22,7 +22,7 @@ SKIPPED = {
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: platform operators only (is_staff)
 
 #: Pages anybody may open without signing in.
-PUBLIC = {"login", "logout", "redeem:redeem", "redeem:done", "api:redeem", "api:?"}
+PUBLIC = {"login", "logout", "redeem:redeem", "redeem:done", "api:redeem", "api:?", "accounts:invitation"}
 
 #: url name -> {argument: (kind, attribute)}. Kinds are the fields of `tests.isolation.world.ObjectSet`.
 FILL = {
@@ -48,6 +48,8 @@ FILL = {
     "api:batch-detail": {"pk": ("batch", "pk")},
     "api:unit-detail": {"hardware_id": ("unit", "hardware_id")},
     "api:event-detail": {"pk": ("event", "pk")},
+    # A foreign user's invitation link with a guessed token.
+    "accounts:invitation": {"uidb64": ("invitation", "uidb64"), "token": ("invitation", "token")},
 }
 
 #: Kinds a parent account sees below itself (the others belong to one account or one user only).

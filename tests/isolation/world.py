@@ -40,6 +40,16 @@ class ObjectSet:
     def get(self, kind: str):
         return getattr(self, kind)
 
+    @property
+    def invitation(self):
+        """The admin's invitation link, with a guessed token."""
+        from types import SimpleNamespace
+
+        from django.utils.encoding import force_bytes
+        from django.utils.http import urlsafe_base64_encode
+
+        return SimpleNamespace(uidb64=urlsafe_base64_encode(force_bytes(self.admin.pk)), token="cxxxxx-guessed")
+
 
 @dataclass
 class World:
