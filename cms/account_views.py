@@ -157,6 +157,14 @@ class AccountMoveView(AccountObjectMixin, ServiceFormView):
         "held by its old reseller pass to the customer, so they stay inside their holder's part of the network."
     )
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.account is not None and request.user.is_account_admin:
+            account = self.get_object()
+            if not account.is_customer:
+                messages.error(request, _("Only a customer can be moved to another reseller."))
+                return redirect("accounts:list")
+        return super().dispatch(request, *args, **kwargs)
+
     def get_form(self, data=None):
         try:
             candidates = services.account_move_candidates(actor=self.request.user, customer=self.get_object())
