@@ -164,6 +164,14 @@ class TestAccountMoveCustomer:
         moved = account_move_customer(actor=network.provider_admin, customer=network.harvest, new_parent=network.south)
         assert fresh(network.south).contains(moved)
 
+    def test_given_a_reseller_without_accounts_below_when_moved_there_then_it_is_its_first_child(self, network):
+        empty = account_create(actor=network.provider_admin, parent=network.south, name="Empty Dealer", kind="reseller")
+        unit = factories.unit(network.harvest)
+        moved = account_move_customer(actor=network.provider_admin, customer=network.harvest, new_parent=empty)
+        assert fresh(empty).strictly_contains(moved) and fresh(empty).get_children_count() == 1
+        assert fresh(unit).owner_id == moved.pk
+        assert fresh(network.north_farms).get_children_count() == 0
+
     def test_given_another_provider_then_not_found(self, network):
         with pytest.raises(NotFound):
             account_move_customer(actor=network.rival_admin, customer=network.harvest, new_parent=network.rival)
