@@ -360,6 +360,10 @@ class StockView(AccountRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["stock"] = stock_per_account(self.request.user)
+        stock = stock_per_account(self.request.user)
+        context["running_out_first"] = self.request.GET.get("order") == "lasts"
+        if context["running_out_first"]:
+            stock.rows.sort(key=lambda row: (row.days_left is None, row.days_left or 0, row.account.path))
+        context["stock"] = stock
         context["tab"] = "stock"
         return context

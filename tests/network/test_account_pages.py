@@ -208,6 +208,14 @@ class TestStock:
         names = {row.account.name for row in stock_per_account(stocked.north_admin).rows}
         assert names == {"North Sales", "North Farms Dealer"}
 
+    def test_the_page_puts_who_runs_out_first_on_top_when_asked(self, stocked, client):
+        client.force_login(stocked.provider_admin)
+        page = client.get(reverse("accounts:stock"), {"order": "lasts"}).content.decode()
+        table = page.split('data-testid="stock-table"')[1]
+        assert table.index("North Farms Dealer") < table.index("Acme Telematics")
+        table = client.get(reverse("accounts:stock")).content.decode().split('data-testid="stock-table"')[1]
+        assert table.index("North Farms Dealer") > table.index("Acme Telematics")
+
     def test_the_page_shows_it(self, stocked, client):
         client.force_login(stocked.provider_admin)
         page = client.get(reverse("accounts:stock")).content.decode()
