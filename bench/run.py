@@ -76,6 +76,10 @@ class Server:
     def __init__(self, env: dict, port: int, workers: int, threads: int):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+        # The server's errors (a 500's traceback) go to a file the failure message names.
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = OUT_DIR / f"gunicorn-{port}.log"
+        self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "gunicorn"), "cms.wsgi:application",
@@ -83,7 +87,7 @@ class Server:
                 "--worker-class", "gthread" if threads > 1 else "sync", "--backlog", "2048",
                 "--log-level", "warning", "--timeout", "600",
             ],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True,
         )
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -92,7 +96,7 @@ class Server:
                 return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if self.process.poll() is not None:
-                    fail(f"gunicorn exited: {self.process.stderr.read().decode()[-2000:]}")
+                    fail(f"gunicorn exited: {self.log_path.read_text()[-2000:]}")
                 time.sleep(0.3)
         fail("gunicorn did not answer within 60 s")
 
@@ -179,7 +183,7 @@ def check_status(url: str, headers: dict, expect: int = 200, *, method: str = "G
         status = error.code
         content = error.read()
     if status != expect:
-        fail(f"{url} answered {status}, expected {expect}: {content[:500]!r}")
+        fail(f"{url} answered {status}, expected {expect}: {content[:300]!r} (server log: var/bench/gunicorn-*.log)")
     if min_rows and row_marker is not None and len(row_marker.findall(content)) < min_rows:
         fail(f"{url} answered {status} but listed no rows: the filter measures an empty page")
     return status
@@ -268,15 +272,16 @@ def main() -> None:
 
 def window_queries(data, some_code_prefix: str, who: str) -> list[tuple[str, str]]:
     """(label, query string) for the Codes window: no filter, each single filter, filter + sort.
-    Every value comes from the user's own branch (a foreign holder, unit or batch is an invalid
-    filter or an empty page, which would measure something else)."""
+    Every value comes from the user's own branch and names rows that exist (a foreign holder,
+    unit or batch is an invalid filter or an empty page, which would measure something else)."""
+    from codes.models import Code, CodeState
+
     today = datetime.now(UTC).date()
-    if who == "provider":
-        holder = data.resellers_by_level[1][0]
-        hardware_id = data.sample_hardware_ids[0]
-    else:
-        holder = data.sub_reseller
-        hardware_id = data.sub_hardware_ids[0]
+    holder = data.resellers_by_level[1][0] if who == "provider" else data.sub_reseller
+    branch = Code.objects.filter(holder__path__startswith=holder.path, status=CodeState.RUNNING).order_by("pk")
+    hardware_id, text = branch.values_list("unit__hardware_id", "text").first()
+    if who != "provider":
+        some_code_prefix = text[:6]
     batch = data.batches[90]
     return [
         ("no filter", ""),
