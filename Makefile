@@ -52,7 +52,7 @@ messages: install
 ## Serve on http://$(HOST):$(PORT) with a Celery worker and beat; Ctrl-C stops all of it.
 run: demo
 	@$(COMPILE_MESSAGES)
-	@echo "Keyline on http://$(HOST):$(PORT)/ - sign in as provider, reseller, subreseller or customer (password: demo); admin/demo for /admin/"
+	@echo "Keyline on http://$(HOST):$(PORT)/ - sign in as provider, reseller, subreseller, customer or rival (password: demo); admin/demo for /admin/"
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 ## The whole test suite (SQLite by default; PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set).
