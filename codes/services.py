@@ -146,7 +146,12 @@ def _record_unit_states(units: dict[int, Unit], unit_ids: Iterable[int], *, now,
 def _lock_for_units(code_ids: Iterable[int], unit_ids: Iterable[int], *, now, actor, events: list):
     """Lock the units, then (one statement, primary-key order) the given codes together with
     every code recorded as sitting on those units; record what the clock has decided for the
-    latter. Returns (units by id, codes by id, live chain per unit id sorted by start)."""
+    latter. Returns (units by id, codes by id, live chain per unit id sorted by start, now).
+
+    `now` None: the clock is read once the locks are held, never before. A transaction that
+    waited for the locks must not judge the rows it finally gets by an earlier moment than the
+    one that changed them (it would e.g. see a code started by the winner as not started yet,
+    and deactivate its unit)."""
     units = lock_units(unit_ids)
     code_ids = set(code_ids)
     rows = (
@@ -156,6 +161,7 @@ def _lock_for_units(code_ids: Iterable[int], unit_ids: Iterable[int], *, now, ac
         .select_for_update(of=("self",), no_key=True)
     )
     codes = {code.pk: code for code in rows}
+    now = now or timezone.now()
     on_units = [c for c in codes.values() if c.unit_id in units and c.status in ON_UNIT_STATES]
     _record_clock(on_units, now=now, actor=actor, events=events)
     chains: dict[int, list[Code]] = {unit_id: [] for unit_id in units}
@@ -164,7 +170,7 @@ def _lock_for_units(code_ids: Iterable[int], unit_ids: Iterable[int], *, now, ac
             chains[code.unit_id].append(code)
     for chain in chains.values():
         chain.sort(key=lambda c: c.activated_at)
-    return units, codes, chains
+    return units, codes, chains, now
 
 
 def _rebase_chain(chain: list[Code], *, now, actor, events: list, unit: Unit) -> list[Code]:
@@ -216,14 +222,14 @@ def _attach_pairs(
     *,
     actor,
     visible_from: Account | None,
-    now: datetime,
+    now: datetime | None,
     action: str,
     client_address: str | None = None,
 ) -> list[Code]:
     """Attach each code to its unit, in order; all-or-nothing. `visible_from` limits which codes
     and units the actor may name (None: the public redemption page, which has its own checks)."""
     events: list = []
-    units, codes, chains = _lock_for_units(
+    units, codes, chains, now = _lock_for_units(
         [p.code_id for p in pairs], [p.unit_id for p in pairs], now=now, actor=SYSTEM, events=events
     )
     refusals: list[Refusal] = []
@@ -323,8 +329,8 @@ def _attach_pairs(
 
 def codes_attach(*, pairs: Iterable[tuple], actor, now: datetime | None = None, client_address=None) -> list[Code]:
     """Attach many codes, each to its unit (pairs of code and unit, objects or ids), in order:
-    several codes for one unit queue up behind each other. All-or-nothing."""
-    now = now or timezone.now()
+    several codes for one unit queue up behind each other. All-or-nothing. Without `now`, the
+    clock is read once the rows are locked."""
     account = _require_writer(actor)
     pairings = [_Pairing(_pk(code), _pk(unit)) for code, unit in pairs]
     if not pairings:
@@ -347,8 +353,8 @@ def code_attach(*, code: Code | int, unit: Unit | int, actor, now: datetime | No
 def codes_release(*, codes: Iterable[Code | int], actor, now: datetime | None = None) -> list[Code]:
     """Detach codes from their units. A running code becomes released and keeps its clock
     (nothing is refunded); a scheduled code becomes available again. The unit's remaining codes
-    move forward so its cover has no hole. All-or-nothing."""
-    now = now or timezone.now()
+    move forward so its cover has no hole. All-or-nothing. Without `now`, the clock is read
+    once the rows are locked."""
     account = _require_writer(actor)
     ids = [_pk(c) for c in codes]
     if not ids:
@@ -356,7 +362,7 @@ def codes_release(*, codes: Iterable[Code | int], actor, now: datetime | None = 
     with transaction.atomic():
         events: list = []
         seen_units = dict(Code.objects.filter(pk__in=ids).values_list("pk", "unit_id"))
-        units, locked, chains = _lock_for_units(ids, seen_units.values(), now=now, actor=SYSTEM, events=events)
+        units, locked, chains, now = _lock_for_units(ids, seen_units.values(), now=now, actor=SYSTEM, events=events)
         refusals, released = [], []
         for pk in ids:
             code = locked.get(pk)
@@ -588,10 +594,10 @@ def code_redeem(
 ) -> Code:
     """An end customer applies a code to their own unit (the public page, or a signed-in
     customer). Refusals are recorded as `redeem_refused` (outside the refused transaction)."""
-    now = now or timezone.now()
     found: dict = {}
     try:
         with transaction.atomic():
+            # The clock is read once the rows are locked (see `_lock_for_units`).
             return _redeem(code_text, hardware_id, actor=actor, client_address=client_address, now=now, found=found)
     except DomainError as refusal:
         with transaction.atomic():
@@ -600,7 +606,7 @@ def code_redeem(
                     event_build(
                         action=Action.REDEEM_REFUSED,
                         actor=actor,
-                        occurred_at=now,
+                        occurred_at=now or timezone.now(),
                         code=found.get("code"),
                         unit=found.get("unit"),
                         client_address=client_address,
@@ -752,8 +758,9 @@ def batch_fill(*, batch_id: int, chunk_size: int = 5000, now: datetime | None = 
             moment = now or timezone.now()
             codes = _insert_codes(batch, min(missing, chunk_size))
             actor = batch.created_by or SYSTEM
-            events_write(
-                [event_build(action=Action.GENERATED, actor=actor, occurred_at=moment, code=code) for code in codes]
+            # One INSERT ... SELECT per chunk: no Event object is built per code.
+            events_insert_for_rows(
+                action=Action.GENERATED, model=Code, ids=[code.pk for code in codes], actor=actor, occurred_at=moment
             )
             batch.generated_count += len(codes)
             if batch.generated_count >= batch.quantity:
@@ -767,7 +774,7 @@ def _insert_codes(batch: Batch, count: int) -> list[Code]:
             Code(
                 text=code_text.generate(),
                 provider_id=batch.provider_id,
-                batch=batch,
+                batch_id=batch.pk,
                 period_days=batch.period_days,
                 use_by=batch.use_by,
                 holder_id=batch.provider_id,
@@ -838,15 +845,21 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
     start a scheduled code while the code before it is still recorded as running.
 
     Set-based: rows are read as tuples, changed with one UPDATE per kind of change and audited
-    with one INSERT ... SELECT per kind of entry (`audit.services.events_insert_for_rows`)."""
-    now = now or timezone.now()
+    with one INSERT ... SELECT per kind of entry (`audit.services.events_insert_for_rows`).
+
+    Without `now`, each chunk reads the clock again once its rows are locked: a run that waited
+    for a service's locks must not judge that service's changes by an earlier moment (it would
+    take a code the service just started for one not started yet, and deactivate its unit)."""
+    fixed_now = now
     chunk_size = chunk_size or settings.KEYLINE_EXPIRY_CHUNK
     run = ExpiryRun()
     while True:
         with transaction.atomic():
-            # No ORDER BY: the partial indexes answer the three branches and the scan stops at
-            # the limit; the rows are locked in primary-key order below.
-            due = list(Code.objects.filter(_due_q(now)).values_list("pk", "unit_id")[:chunk_size])
+            now = fixed_now or timezone.now()
+            # No ORDER BY (not even Code's default "-pk", which made PostgreSQL walk the primary key
+            # backwards through the whole table): the partial indexes answer the three branches and
+            # the scan stops at the limit; the rows are locked in primary-key order below.
+            due = list(Code.objects.filter(_due_q(now)).order_by().values_list("pk", "unit_id")[:chunk_size])
             if not due:
                 return run
             unit_ids = sorted({unit_id for _pk_, unit_id in due if unit_id is not None})
@@ -867,6 +880,7 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
                 .select_for_update(of=("self",), no_key=True)
                 .values_list(*_JobRow._fields)
             ]
+            now = fixed_now or timezone.now()  # the rows are ours now: read the clock again
             started, expired, lapsed, to_running = [], [], [], []
             touched: set[int] = set()
             for row in rows:
@@ -936,9 +950,9 @@ def codes_archive_expired(*, now: datetime | None = None, chunk_size: int | None
     while True:
         with transaction.atomic():
             due = list(
-                Code.objects.filter(status=CodeState.EXPIRED, archived_at__isnull=True).values_list("pk", flat=True)[
-                    :chunk_size
-                ]
+                Code.objects.filter(status=CodeState.EXPIRED, archived_at__isnull=True)
+                .order_by()  # the partial index code_to_archive, not a walk of the primary key
+                .values_list("pk", flat=True)[:chunk_size]
             )
             if not due:
                 return archived

@@ -158,3 +158,30 @@ def test_two_expiry_jobs_at_once_record_every_change_exactly_once(network):
     assert sum(r.started for r in runs) == 20
     assert Code.objects.filter(status=CodeState.RUNNING).count() == 20
     assert codes_expire_due(now=now + DAY / 24 / 60).expired == 0
+
+
+def test_the_expiry_job_racing_attaches_and_releases_on_the_same_units_never_deadlocks(network):
+    start = timezone.now() - timedelta(days=2)
+    units = [factories.unit(network.harvest, actor=network.provider_admin) for _ in range(6)]
+    ending = factories.codes(network.provider_admin, quantity=6, period_days=1, now=start)
+    queued = factories.codes(network.provider_admin, quantity=6, period_days=30, now=start)
+    codes_attach(pairs=list(zip(ending, units, strict=True)), actor=network.provider_admin, now=start)
+    codes_attach(pairs=list(zip(queued, units, strict=True)), actor=network.provider_admin, now=start)
+    newcomers = factories.codes(network.provider_admin, quantity=6, period_days=30)
+    before = last_event_id()
+
+    calls = [lambda: codes_expire_due(chunk_size=2) for _ in range(4)]
+    calls += [lambda c=c, u=u: code_attach(code=c.pk, unit=u.pk, actor=network.provider_admin)
+              for c, u in zip(newcomers, units, strict=True)]
+    calls += [lambda c=c: code_release(code=c.pk, actor=network.provider_admin) for c in queued[:3]]
+    wins, losses = outcomes(race(calls))
+
+    assert not losses, losses
+    codes_expire_due()
+    assert Counter(Event.objects.filter(pk__gt=before, action=Action.EXPIRED).values_list("code_id", flat=True)) == {
+        c.pk: 1 for c in ending
+    }
+    for unit in units:
+        unit.refresh_from_db()
+        running = [c for c in Code.objects.filter(unit=unit) if code_state(c) == CodeState.RUNNING]
+        assert len(running) == 1 and unit.is_active
