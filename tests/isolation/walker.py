@@ -64,6 +64,34 @@ ID_PARAMS = {
 }
 
 
+#: Which kind of foreign object fills a filter over which model.
+KIND_OF_MODEL = {"Account": "account", "Unit": "unit", "Batch": "batch", "Code": "code", "User": "admin"}
+
+
+def filter_params(callback) -> dict[str, str] | None:
+    """The page's filters that name objects, and the kind of object each names: read from the
+    view's FilterSet (a model choice filter over Account names accounts, and so on), plus the
+    common names in ID_PARAMS that the FilterSet declares. None: the view has no FilterSet."""
+    view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    filterset_class = getattr(view_class, "filterset_class", None)
+    if filterset_class is None:
+        return None
+    found = {}
+    for name, declared in filterset_class.base_filters.items():
+        queryset = getattr(declared, "queryset", None) or declared.extra.get("queryset")
+        model = getattr(getattr(declared, "model", None), "__name__", None)
+        if queryset is not None and hasattr(queryset, "model"):
+            model = queryset.model.__name__
+        if model in KIND_OF_MODEL:
+            found[name] = KIND_OF_MODEL[model]
+        elif name in ID_PARAMS:
+            found[name] = ID_PARAMS[name]
+    for name, kind in ID_PARAMS.items():
+        if name.endswith("_id") and name[:-3] in found:
+            found[name] = kind
+    return found
+
+
 @dataclass(frozen=True)
 class Pattern:
     name: str
