@@ -141,6 +141,18 @@ class Code(models.Model):
             models.Index(
                 fields=["expires_at"], condition=Q(status="expired", archived_at__isnull=True), name="code_to_archive"
             ),
+            # The Codes window's working view (every state but expired and revoked) in its default
+            # order: without it PostgreSQL walks the expired third of the table in expiry order
+            # before the first row it can show. `codes.selectors.states_q` adds the matching
+            # `status IN (...)` to the derived-state conditions so the planner can use it.
+            models.Index(
+                fields=["provider", "expires_at", "id"],
+                condition=Q(status__in=["available", "scheduled", "running", "released"]),
+                name="code_live_by_expiry",
+            ),
+            # A reseller's batch (and period) choices: one probe per batch and account of the
+            # branch ("does this branch hold a code of this batch?"), not a scan of the batch.
+            models.Index(fields=["holder", "batch"], name="code_holder_batch"),
         ]
 
     def __str__(self):

@@ -32,6 +32,10 @@ class Unit(models.Model):
         indexes = [
             models.Index(fields=["owner", "name"], name="unit_owner_name"),
             models.Index(fields=["provider", "is_active"], name="unit_provider_active"),
+            # Hardware id alone (equality and prefix): the unique constraint leads with the
+            # provider, so a reseller's status call and the Codes window's Unit filter, which
+            # do not name the provider, would otherwise read every unit.
+            models.Index(fields=["hardware_id"], name="unit_hardware_id", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self):
