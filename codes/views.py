@@ -1,6 +1,8 @@
 """The Codes window: list, detail and bulk actions. Reads through selectors, writes through
 `codes.services`; no rule lives here."""
 
+from types import SimpleNamespace
+
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -11,6 +13,7 @@ from django.views.generic import DetailView
 from cms.generic_views import AccountRequiredMixin, BulkAction, BulkActionView, ExportColumn, ObjectListView
 
 from . import services
+from . import text as code_text
 from .filtersets import DEFAULT_STATES, CodeFilterSet
 from .forms import RevokeForm, ShareForm
 from .models import FINAL_STATES, CodeState
@@ -25,8 +28,22 @@ REVOKE = BulkAction(gettext_lazy("Revoke"), "codes:bulk_revoke", "outline-danger
 SEND = BulkAction(gettext_lazy("Send by e-mail"), "mail:send", "outline-dark", selected_only=True)
 
 
-def _state_label(code) -> str:
-    return str(CodeState(code.state).label)
+def _state_label(row) -> str:
+    return str(CodeState(row["state"]).label)
+
+
+def _days_left(row):
+    if row["state"] in (CodeState.EXPIRED, CodeState.REVOKED):
+        return ""
+    return days_left(SimpleNamespace(expires_at=row["expires_at"]))
+
+
+#: What the export reads, as plain values: a million model instances (each with three related
+#: ones) cost about five times the CPU of the same rows as dictionaries.
+EXPORT_FIELDS = (
+    "text", "state", "unit__name", "unit__hardware_id", "holder__name", "period_days", "activated_at", "expires_at",
+    "use_by", "batch_id", "batch__unit_price", "batch__currency",
+)
 
 
 class CodeListView(ObjectListView):
@@ -35,28 +52,29 @@ class CodeListView(ObjectListView):
     table_class = CodeTable
     filterset_class = CodeFilterSet
     export_filename = "codes"
+    # Each column reads a row of EXPORT_FIELDS (see get_export_queryset).
     export_columns = [
-        ExportColumn(gettext_lazy("Code"), lambda c: c.display_text),
+        ExportColumn(gettext_lazy("Code"), lambda r: code_text.display(r["text"])),
         ExportColumn(gettext_lazy("State"), _state_label),
-        ExportColumn(gettext_lazy("Unit"), lambda c: c.unit.name if c.unit_id else ""),
-        ExportColumn(gettext_lazy("Hardware id"), lambda c: c.unit.hardware_id if c.unit_id else ""),
-        ExportColumn(gettext_lazy("Shared with"), lambda c: c.holder.name),
-        ExportColumn(gettext_lazy("Period (days)"), lambda c: c.period_days),
-        ExportColumn(gettext_lazy("Activation"), lambda c: c.activated_at),
-        ExportColumn(gettext_lazy("Expires"), lambda c: c.expires_at),
-        ExportColumn(
-            gettext_lazy("Days left"),
-            lambda c: "" if c.state in (CodeState.EXPIRED, CodeState.REVOKED) else days_left(c),
-        ),
-        ExportColumn(gettext_lazy("Use by"), lambda c: c.use_by.isoformat() if c.use_by else ""),
-        ExportColumn(gettext_lazy("Batch"), lambda c: c.batch_id),
-        ExportColumn(gettext_lazy("Price"), lambda c: c.batch.unit_price),
-        ExportColumn(gettext_lazy("Currency"), lambda c: c.batch.currency),
+        ExportColumn(gettext_lazy("Unit"), lambda r: r["unit__name"] or ""),
+        ExportColumn(gettext_lazy("Hardware id"), lambda r: r["unit__hardware_id"] or ""),
+        ExportColumn(gettext_lazy("Shared with"), lambda r: r["holder__name"]),
+        ExportColumn(gettext_lazy("Period (days)"), lambda r: r["period_days"]),
+        ExportColumn(gettext_lazy("Activation"), lambda r: r["activated_at"]),
+        ExportColumn(gettext_lazy("Expires"), lambda r: r["expires_at"]),
+        ExportColumn(gettext_lazy("Days left"), _days_left),
+        ExportColumn(gettext_lazy("Use by"), lambda r: r["use_by"].isoformat() if r["use_by"] else ""),
+        ExportColumn(gettext_lazy("Batch"), lambda r: r["batch_id"]),
+        ExportColumn(gettext_lazy("Price"), lambda r: r["batch__unit_price"]),
+        ExportColumn(gettext_lazy("Currency"), lambda r: r["batch__currency"]),
     ]
     bulk_actions = [SHARE, RECALL, RELEASE, REVOKE, SEND]
 
     def get_base_queryset(self):
         return with_state(codes_visible_to(self.request.user)).select_related("holder", "unit", "batch")
+
+    def get_export_queryset(self, queryset):
+        return super().get_export_queryset(queryset).values(*EXPORT_FIELDS)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
