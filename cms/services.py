@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .actors import is_person
+from .actors import require_account
 from .errors import DomainError, NotFound, PermissionDenied, Refusal
 from .models import Account, validate_time_zone
 
@@ -102,11 +102,7 @@ def user_invite(
 
 def _require_admin(actor) -> Account:
     """The actor's account, if the actor is an active admin of an active account."""
-    if not is_person(actor) or actor.account_id is None or not actor.is_active:
-        raise PermissionDenied()
-    account = actor.account
-    if not account.is_active:
-        raise PermissionDenied(_("Your account is disabled."))
+    account = require_account(actor)
     if not actor.is_account_admin:
         raise PermissionDenied(_("Only account admins can manage accounts and users."))
     return account

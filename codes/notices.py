@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cms.actors import is_person
-from cms.errors import DomainError, NotFound, PermissionDenied
+from cms.actors import require_writer
+from cms.errors import DomainError, NotFound
 
 from .models import ExpiryNotice, NoticeSeen
 from .selectors import codes_visible_to
@@ -63,12 +63,7 @@ def expiry_window(days: int, *, now: datetime, zone: ZoneInfo) -> ExpiryWindow:
 # --- services ------------------------------------------------------------------------------------
 
 
-def _require_writer(actor):
-    if not is_person(actor) or actor.account_id is None or not actor.account.is_active:
-        raise PermissionDenied()
-    if not actor.can_write:
-        raise PermissionDenied(_("Your role can only view."))
-    return actor.account
+_require_writer = require_writer
 
 
 def _validated(*, name: str, text: str, days_before) -> tuple[str, str, int]:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import event_build, events_insert_for_rows, events_write
-from cms.actors import ANONYMOUS, SYSTEM, is_person
+from cms.actors import ANONYMOUS, SYSTEM, is_person, require_account, require_writer
 from cms.errors import DomainError, NotFound, PermissionDenied, Refusal
 from cms.models import Account
 from units.models import Unit, normalize_hardware_id
@@ -42,21 +42,8 @@ logger = logging.getLogger(__name__)
 # --- actors ------------------------------------------------------------------------------------
 
 
-def _require_account(actor) -> Account:
-    """The actor's account, if the actor is a signed-in user of an active account."""
-    if not is_person(actor) or actor.account_id is None or not actor.is_active:
-        raise PermissionDenied()
-    account = actor.account
-    if not account.is_active:
-        raise PermissionDenied(_("Your account is disabled."))
-    return account
-
-
-def _require_writer(actor) -> Account:
-    account = _require_account(actor)
-    if not actor.can_write:
-        raise PermissionDenied(_("Your role can only view."))
-    return account
+_require_account = require_account
+_require_writer = require_writer
 
 
 def _require_provider_admin(actor) -> Account:

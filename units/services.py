@@ -3,19 +3,13 @@
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from cms.actors import is_person
-from cms.errors import DomainError, NotFound, PermissionDenied
+from cms.actors import require_writer
+from cms.errors import DomainError, NotFound
 from cms.models import Account
 
 from .models import Unit, normalize_hardware_id
 
-
-def _require_writer_account(actor) -> Account:
-    if not is_person(actor) or actor.account_id is None or not actor.account.is_active:
-        raise PermissionDenied()
-    if not actor.can_write:
-        raise PermissionDenied(_("Your role can only view."))
-    return actor.account
+_require_writer_account = require_writer
 
 
 def unit_create(*, actor, owner: Account, name: str, hardware_id: str, device_type: str = "") -> Unit:
