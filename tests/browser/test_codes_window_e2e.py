@@ -14,27 +14,11 @@ from codes.selectors import code_state
 from tests import factories
 from units.selectors import unit_is_active
 
+from .steps import nav_link, sign_in, sign_out
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 TRACTOR_A, TRACTOR_B = "356938035643801", "356938035643802"
-
-
-def sign_in(page, base_url, username):
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    expect(page.get_by_test_id("whoami")).to_contain_text(username)
-
-
-def sign_out(page):
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign out").click()
-
-
-def nav_link(page, name):
-    return page.locator("#mainnav").get_by_role("link", name=name, exact=True)
 
 
 def unit_row(page, hardware_id):
