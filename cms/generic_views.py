@@ -59,9 +59,7 @@ class BulkAction:
     def allowed_for(self, user) -> bool:
         if self.needs_write and not getattr(user, "can_write", False):
             return False
-        if self.needs_provider_admin and not (
-            user.account and user.account.is_provider and user.is_account_admin
-        ):
+        if self.needs_provider_admin and not getattr(user, "is_provider_admin", False):
             return False
         return True
 

@@ -115,6 +115,11 @@ class User(AbstractUser):
     def is_account_admin(self) -> bool:
         return self.role == self.Role.ADMIN
 
+    @property
+    def is_provider_admin(self) -> bool:
+        """An admin of a provider: creates batches, revokes codes."""
+        return self.is_account_admin and self.account is not None and self.account.is_provider
+
 
 class ApiToken(models.Model):
     """A personal API token. Only a hash of the key is stored; the key is shown once."""

@@ -25,11 +25,6 @@ from .models import Batch, CodeState
 from .tables import state_badge
 
 
-def _is_provider_admin(user) -> bool:
-    account = getattr(user, "account", None)
-    return account is not None and account.is_provider and user.is_account_admin
-
-
 class BatchListView(ObjectListView):
     title = gettext_lazy("Batches")
     url_name = "batches:list"
@@ -54,7 +49,7 @@ class BatchListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        if _is_provider_admin(self.request.user):
+        if self.request.user.is_provider_admin:
             context["header_links"] = [(_("Generate a batch"), "batches:generate")]
         return context
 
@@ -102,7 +97,7 @@ class BatchGenerateView(AccountRequiredMixin, FormView):
     form_class = BatchGenerateForm
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not _is_provider_admin(request.user):
+        if request.user.is_authenticated and not request.user.is_provider_admin:
             raise DjangoPermissionDenied(_("Only the provider's admins can generate batches."))
         return super().dispatch(request, *args, **kwargs)
 

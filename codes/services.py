@@ -48,7 +48,7 @@ _require_writer = require_writer
 
 def _require_provider_admin(actor) -> Account:
     account = _require_account(actor)
-    if not (account.is_provider and actor.is_account_admin):
+    if not actor.is_provider_admin:
         raise PermissionDenied(_("Only the provider's admins can do this."))
     return account
 

@@ -274,7 +274,7 @@ class IsProviderAdmin(permissions.BasePermission):
 
     def has_permission(self, request, view):
         user, account = request.user, getattr(request.user, "account", None)
-        return bool(account is not None and account.is_active and account.is_provider and user.is_account_admin)
+        return bool(account is not None and account.is_active and user.is_provider_admin)
 
 
 @extend_schema_view(
