@@ -5,10 +5,17 @@ it is created (profile page, or `manage.py api_token USERNAME`). Looking a key u
 indexed query (token, user and account together); `last_used_at` is written at most once a
 minute per token, with a single UPDATE, so the hot path (a tracking server asking about a unit)
 stays cheap.
+
+The unit-status call (issue 7) goes further: it keeps what a key resolved to in the cache for
+KEYLINE_TOKEN_CACHE_SECONDS (`token_record`), so a warm call asks the database nothing.
+Deleting a token, or changing a user or an account, changes a version (`cms.hotcache`) that
+every entry is checked against on use, so the change takes effect at once.
 """
 
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +23,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .errors import DomainError, NotFound
+from .hotcache import hot_key, logins_changed
 from .models import ApiToken
 
 KEYWORD = "Token"
@@ -45,13 +53,49 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
 
 def api_token_delete(*, user, token_id: int) -> None:
     """Delete one of the user's own tokens; the key stops working at once."""
-    deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
-    if not deleted:
-        raise NotFound()
+    with transaction.atomic():
+        deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
+        if not deleted:
+            raise NotFound()
+        logins_changed()
 
 
 def api_tokens_of(user):
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+# --- the hot path's token entries -----------------------------------------------------------
+
+
+def token_key(key_hash: str) -> str:
+    return hot_key("token", key_hash)
+
+
+def token_record(key: str, *, cached: dict | None, versions: tuple) -> dict | None:
+    """What a key stands for on the hot path: {"account_id", "account_path", "account_depth",
+    "versions"} of an active user of an active account, or None (no such key, disabled, no
+    account: the caller then answers through the API's own authentication, with its 401).
+
+    `cached` is the entry read from the cache (or None) and `versions` the accounts and logins
+    versions read in the same round trip, before the database. A missing or outdated entry is
+    rebuilt by `TokenAuthentication.authenticate_key` -- the same checks, and the same
+    `last_used_at` bookkeeping, as any other API call -- and stored for
+    KEYLINE_TOKEN_CACHE_SECONDS, which is also the resolution of `last_used_at`
+    (LAST_USED_RESOLUTION)."""
+    if cached is not None and cached["versions"] == versions:
+        return cached
+    try:
+        user, _token = TokenAuthentication().authenticate_key(key)
+    except exceptions.AuthenticationFailed:
+        return None
+    account = user.account
+    if account is None or not account.is_active:
+        return None
+    record = {
+        "account_id": account.pk, "account_path": account.path, "account_depth": account.depth, "versions": versions
+    }
+    cache.set(token_key(ApiToken.hash_key(key)), record, settings.KEYLINE_TOKEN_CACHE_SECONDS)
+    return record
 
 
 # --- authentication ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from .actors import require_account
 from .errors import DomainError, NotFound, PermissionDenied, Refusal
+from .hotcache import accounts_changed, logins_changed
 from .models import Account, validate_time_zone
 
 
@@ -138,6 +139,7 @@ def account_update(*, actor, account: Account, name: str, time_zone: str) -> Acc
         account.name = name
         account.time_zone = time_zone
         account.save(update_fields=["name", "time_zone"])
+        accounts_changed()  # the unit-status call names each unit's owner
     return account
 
 
@@ -151,6 +153,7 @@ def account_set_active(*, actor, account: Account, active: bool) -> Account:
         if account.is_active != active:
             account.is_active = active
             account.save(update_fields=["is_active"])
+            accounts_changed()  # its users' tokens stop (or start again) working at once
     return account
 
 
@@ -223,6 +226,7 @@ def account_move_customer(*, actor, customer: Account, new_parent: Account, now=
             if code.holder_id != customer.pk and not code.holder.contains(new_parent)
         ]
         Account.objects.move(customer, new_parent, pos="last-child")
+        accounts_changed()  # paths changed: tokens and cover records hold them (lock_units forgot the units)
         customer = Account.objects.get(pk=customer.pk)
         events = []
         for code in to_hand_over:
@@ -271,6 +275,7 @@ def user_update(*, actor, user, role: str, email: str = "", first_name: str = ""
         user.role, user.email = role, (email or "").strip()
         user.first_name, user.last_name = (first_name or "").strip(), (last_name or "").strip()
         user.save(update_fields=["role", "email", "first_name", "last_name"])
+        logins_changed()
     return user
 
 
@@ -304,6 +309,7 @@ def users_set_active(*, actor, users, active: bool) -> int:
                 refusals.append(Refusal(user.username, _("You cannot disable yourself."), "own_user"))
         if refusals:
             raise DomainError.for_refusals(refusals, len(ids))
+        logins_changed()  # a disabled user's tokens stop working at once
         return User.objects.filter(pk__in=ids).exclude(is_active=active).update(is_active=active)
 
 

@@ -217,6 +217,12 @@ KEYLINE_SYNC_BATCH_LIMIT = env.int("KEYLINE_SYNC_BATCH_LIMIT", default=2000)
 KEYLINE_MAX_BATCH = 100_000
 # `make bench` mounts a bare JSON view beside the API to measure the framework's floor.
 KEYLINE_BENCH_ROUTES = env.bool("KEYLINE_BENCH_ROUTES", default=False)
+# The unit-status call answers from the cache (cms.hotcache): each unit's cover for at most this
+# many seconds (a safety net: every change forgets it at once), a token for at most a minute.
+KEYLINE_COVER_CACHE_SECONDS = env.int("KEYLINE_COVER_CACHE_SECONDS", default=3600)
+KEYLINE_TOKEN_CACHE_SECONDS = env.int("KEYLINE_TOKEN_CACHE_SECONDS", default=60)
+# Part of every key of those entries; the tests give each test a namespace of its own.
+KEYLINE_HOT_CACHE_NAMESPACE = env.str("KEYLINE_HOT_CACHE_NAMESPACE", default="1")
 
 LOGGING = {
     "version": 1,

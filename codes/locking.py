@@ -13,17 +13,26 @@ open every transaction with BEGIN IMMEDIATE, which serialises writers instead.
 
 from collections.abc import Iterable
 
+from units.cover_cache import units_changed
 from units.models import Unit
 
 from .models import Code
 
 
 def lock_units(unit_ids: Iterable[int]) -> dict[int, Unit]:
+    """Lock units that the caller is about to change, or whose codes it is about to change.
+
+    Every service that changes a unit's cover (attach, release, redeem, a customer's move)
+    locks the unit here first, so this is also where the unit's cached cover record
+    (`units.cover_cache`, read by the unit-status call) is given up: at once and again after
+    commit. A refused change only costs the next status call one rebuild."""
     ids = sorted(set(i for i in unit_ids if i is not None))
     if not ids:
         return {}
     rows = Unit.objects.filter(pk__in=ids).select_related("owner").order_by("pk").select_for_update(of=("self",), no_key=True)
-    return {unit.pk: unit for unit in rows}
+    units = {unit.pk: unit for unit in rows}
+    units_changed(unit.hardware_id for unit in units.values())
+    return units
 
 
 def lock_codes(code_ids: Iterable[int], **filters) -> dict[int, Code]:

@@ -29,6 +29,7 @@ from audit.services import event_build, events_insert_for_rows, events_write
 from cms.actors import ANONYMOUS, SYSTEM, is_person, require_account, require_writer
 from cms.errors import DomainError, NotFound, PermissionDenied, Refusal
 from cms.models import Account
+from units.cover_cache import units_changed
 from units.models import Unit, normalize_hardware_id
 
 from . import text as code_text
@@ -850,12 +851,15 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
             if not due:
                 return run
             unit_ids = sorted({unit_id for _pk_, unit_id in due if unit_id is not None})
-            units = dict(
+            locked_units = list(
                 Unit.objects.filter(_pk_in(unit_ids))
                 .order_by("pk")
                 .select_for_update(of=("self",), no_key=True)
-                .values_list("pk", "is_active")
+                .values_list("pk", "is_active", "hardware_id")
             )
+            units = {pk: is_active for pk, is_active, _hardware_id in locked_units}
+            # The set-based twin of `lock_units`: these units' cover records are given up, in bulk.
+            units_changed(hardware_id for _pk_, _active, hardware_id in locked_units)
             off_unit = [pk for pk, unit_id in due if unit_id is None]
             rows = [
                 _JobRow(*values)

@@ -9,6 +9,7 @@
 """
 
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -41,6 +42,13 @@ def pytest_collection_modifyitems(config, items):
 def _fast_password_hashing(settings):
     """Every network builds eight users; the production hasher would cost seconds per test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _private_hot_cache(settings):
+    """The unit-status call's cache entries (cms.hotcache) under a namespace of this test alone:
+    the cache (a file, or Redis) outlives the test's database rows, whose ids repeat."""
+    settings.KEYLINE_HOT_CACHE_NAMESPACE = f"test-{uuid.uuid4().hex}"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from cms.actors import require_writer
 from cms.errors import DomainError, NotFound
 from cms.models import Account
 
+from .cover_cache import units_changed
 from .models import Unit, normalize_hardware_id
 
 _require_writer_account = require_writer
@@ -47,4 +48,5 @@ def unit_update(*, actor, unit: Unit, name: str, device_type: str = "") -> Unit:
             raise DomainError(_("A unit needs a name."), code="validation_error")
         unit.name, unit.device_type = name, (device_type or "").strip()
         unit.save(update_fields=["name", "device_type"])
+        units_changed([unit.hardware_id])  # the unit-status call shows the name and device type
         return unit
