@@ -37,9 +37,10 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-#: Version keys outlive every entry built under them (entries live at most
-#: KEYLINE_COVER_CACHE_SECONDS), so an expired version key can never revive a stale entry.
-VERSION_SECONDS = 24 * 3600
+#: Version keys never time out (they are small: one per unit ever changed), so a missing
+#: version can never make an entry built before a change look current again. (A cache that
+#: evicts keys under memory pressure could still drop one: give Redis room, or `noeviction`.)
+VERSION_SECONDS = None
 
 
 def hot_key(*parts: str) -> str:
