@@ -90,8 +90,10 @@ def unit_status_view(request, hardware_id):
     if request.method == "GET" and not request.GET and request.META.get("HTTP_ACCEPT") in _JSON_ACCEPTS:
         parts = request.META.get("HTTP_AUTHORIZATION", "").split()
         if len(parts) == 2 and parts[0].lower() == "token":
+            wanted = normalize_hardware_id(hardware_id)
             try:
-                body = unit_status(parts[1], normalize_hardware_id(hardware_id))
+                # Longer than any stored id, or odd characters: no such unit; the viewset's 404.
+                body = unit_status(parts[1], wanted) if len(wanted) <= 64 and wanted.isprintable() else None
             except Exception:  # the cache is unreachable (or a bug): the API's own path answers
                 logger.exception("unit status from the cache failed; answering from the database")
                 body = None
