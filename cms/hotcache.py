@@ -59,15 +59,8 @@ def new_version() -> str:
     return secrets.token_hex(8)
 
 
-#: The optional per-process tier (KEYLINE_STATUS_LOCAL_SECONDS): entries this process read
-#: from the cache, with the moment it read them. Any change made by this process empties it.
-local: dict = {}
-LOCAL_MAX_ENTRIES = 20_000
-
-
 def _safely(change: Callable[[], None]) -> Callable[[], None]:
     def run():
-        local.clear()
         try:
             change()
         except Exception:  # the cache is down: its entries time out; the answer falls back to the database

@@ -221,11 +221,6 @@ KEYLINE_BENCH_ROUTES = env.bool("KEYLINE_BENCH_ROUTES", default=False)
 # many seconds (a safety net: every change forgets it at once), a token for at most a minute.
 KEYLINE_COVER_CACHE_SECONDS = env.int("KEYLINE_COVER_CACHE_SECONDS", default=3600)
 KEYLINE_TOKEN_CACHE_SECONDS = env.int("KEYLINE_TOKEN_CACHE_SECONDS", default=60)
-# Optional: each web process may also keep an answer's inputs in its own memory for this many
-# seconds (0: off), which saves the cache round trip. The process that makes a change forgets
-# at once; other processes (and hosts) may then answer from before a change -- a deleted token,
-# an attached code -- for up to this long.
-KEYLINE_STATUS_LOCAL_SECONDS = env.float("KEYLINE_STATUS_LOCAL_SECONDS", default=0)
 # Part of every key of those entries; the tests give each test a namespace of its own.
 KEYLINE_HOT_CACHE_NAMESPACE = env.str("KEYLINE_HOT_CACHE_NAMESPACE", default="1")
 

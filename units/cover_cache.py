@@ -16,16 +16,9 @@ change a unit's version whenever they change the unit or its codes (`units_chang
 where the services lock units: `codes.locking.lock_units`, and by the set-based expiry job), and
 the accounts version whenever an account changes; a record built under older versions is never
 used (`cms.hotcache` explains why versions and not deletes).
-
-Optionally (KEYLINE_STATUS_LOCAL_SECONDS > 0) each web process also keeps the token entry and
-record it last read for a caller and unit, and answers from memory for that long without the
-cache round trip -- which, under a threaded server, costs as much CPU as the rest of the call.
-Off by default: with it, another process's change (an attached code, a deleted token) shows in
-this process's answers only after up to that many seconds.
 """
 
 import datetime
-import time
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -34,7 +27,6 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 from rest_framework.renderers import JSONRenderer
 
-from cms import hotcache
 from cms.authentication import ApiToken, token_key, token_record
 from cms.hotcache import accounts_version_key, hot_key, logins_version_key, versions_renew
 from cms.models import Account
@@ -146,16 +138,8 @@ def unit_status(key: str, hardware_id: str) -> bytes | None:
     network): the API view then answers as for any other call, with its 401 or 404.
 
     One cache round trip when warm (the token entry, the record and the versions they are
-    checked against), and no query; none at all when the optional per-process tier
-    (KEYLINE_STATUS_LOCAL_SECONDS) read them less than that long ago."""
-    key_hash = ApiToken.hash_key(key)
-    hold = settings.KEYLINE_STATUS_LOCAL_SECONDS
-    if hold:
-        local_key = (settings.KEYLINE_HOT_CACHE_NAMESPACE, key_hash, hardware_id)
-        recent = hotcache.local.get(local_key)
-        if recent is not None and time.monotonic() - recent[0] < hold:
-            return _answer(recent[1], recent[2])
-    token_entry, unit_entry = token_key(key_hash), cover_key(hardware_id)
+    checked against), and no query."""
+    token_entry, unit_entry = token_key(ApiToken.hash_key(key)), cover_key(hardware_id)
     unit_version, accounts_version, logins_version = (
         unit_version_key(hardware_id), accounts_version_key(), logins_version_key()
     )
@@ -177,14 +161,6 @@ def unit_status(key: str, hardware_id: str) -> bytes | None:
         records = {path: kept for path, kept in records.items() if kept["versions"] == versions}
         records[provider_path] = record
         cache.set(unit_entry, records, settings.KEYLINE_COVER_CACHE_SECONDS)
-    if hold:
-        if len(hotcache.local) >= hotcache.LOCAL_MAX_ENTRIES:
-            hotcache.local.clear()
-        hotcache.local[local_key] = (time.monotonic(), token, record)
-    return _answer(token, record)
-
-
-def _answer(token: dict, record: dict) -> bytes | None:
     if token["account_depth"] > 1 and not record["owner_path"].startswith(token["account_path"]):
         return None  # another branch's unit: the API's own 404
     return _render(cover_answer(record, timezone.now()))

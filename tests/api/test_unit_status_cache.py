@@ -389,27 +389,3 @@ def test_given_redis_when_a_token_asks_then_the_answer_is_the_viewsets_and_warm_
         assert cached(api, harvest_unit).json()["state"] == "active"
     code_attach(code=acme_codes[1], unit=harvest_unit, actor=network.provider_admin)
     assert len(assert_same_answer(api, harvest_unit)["scheduled"]) == 1
-
-
-# --- the optional per-process tier ---------------------------------------------------------------
-
-
-def test_given_the_local_tier_when_asked_again_then_not_even_the_cache_is_asked_and_own_changes_show_at_once(
-    network, api_for, acme_codes, harvest_unit, settings, monkeypatch
-):
-    settings.KEYLINE_STATUS_LOCAL_SECONDS = 60
-    api = api_for(network.north_admin)
-    assert cached(api, harvest_unit).json()["state"] == "deactivated"
-
-    class Unreachable:
-        def get_many(self, keys):
-            raise AssertionError("the cache was asked")
-
-    with monkeypatch.context() as patched:
-        patched.setattr("units.cover_cache.cache", Unreachable())
-        assert cached(api, harvest_unit).json()["state"] == "deactivated"
-
-    code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.provider_admin)  # made by this process
-    assert assert_same_answer(api, harvest_unit)["state"] == "active"
-    api_token_delete(user=network.north_admin, token_id=ApiToken.objects.get(user=network.north_admin).pk)
-    assert_error(cached(api, harvest_unit), 401, "authentication_failed")
