@@ -27,8 +27,12 @@ implementation detail: the rules stay in the services and selectors; an entry on
 what the selectors would answer.
 """
 
+import json
 import logging
+import os
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -78,12 +82,20 @@ def forget_now_and_on_commit(change: Callable[[], None]) -> None:
     transaction.on_commit(change)
 
 
-def versions_renew(keys: Iterable[str]) -> None:
-    """Give each version key a new value, now and after commit."""
+def versions_renew(keys: Iterable[str], *, hardware_ids: Iterable[str] | None = None) -> None:
+    """Give each version key a new value, now and after commit, and tell every process's
+    local tier what to drop (`hardware_ids`, or None: everything)."""
     keys = list(keys)
     if not keys:
         return
-    forget_now_and_on_commit(lambda: cache.set_many({key: new_version() for key in keys}, VERSION_SECONDS))
+    scope = None if hardware_ids is None else sorted(set(hardware_ids))
+
+    def change():
+        LOCAL.forget(scope)
+        cache.set_many({key: new_version() for key in keys}, VERSION_SECONDS)
+        _publish(scope)
+
+    forget_now_and_on_commit(change)
 
 
 def accounts_changed() -> None:
@@ -96,6 +108,98 @@ def logins_changed() -> None:
     """A user or a token changed: every token entry is checked against the database again on
     its next use (a disabled user or a deleted token stops working at once)."""
     versions_renew([logins_version_key()])
+
+
+# --- the per-process tier ----------------------------------------------------------------------
+# Under gunicorn's threaded workers the cache round trip costs as much CPU as all the rest of
+# the status call (the thread blocks and is woken again). So each web process also keeps, in
+# memory, the token entry and record it last checked for a (caller, unit), and answers from
+# them without asking the cache -- only while it is *subscribed* to the changes channel, on
+# which every change above is published after commit: a process drops what a change touches as
+# soon as the message arrives (within milliseconds; and at once in the process that made it).
+# If the subscription breaks, the tier is emptied and unused until it is back. Entries also
+# age out after LOCAL_SECONDS, so a token's `last_used_at` is still written now and then.
+# Needs Redis (KEYLINE_STATUS_LOCAL_TIER, on when REDIS_URL is set).
+
+LOCAL_SECONDS = 30
+LOCAL_MAX_UNITS = 50_000
+
+
+class LocalTier:
+    def __init__(self):
+        self.entries: dict[str, dict] = {}  # hardware id -> {(namespace, key hash): (stored at, token, record)}
+        self.generation = 0  # changes seen; an entry read before a change is not stored after it
+        self.ready = False  # subscribed: changes reach this process
+        self.pid = None
+        self.lock = threading.Lock()
+
+    def get(self, hardware_id: str, who: tuple):
+        found = self.entries.get(hardware_id, {}).get(who)
+        if found is not None and time.monotonic() - found[0] < LOCAL_SECONDS:
+            return found
+        return None
+
+    def put(self, generation: int, hardware_id: str, who: tuple, token: dict, record: dict) -> None:
+        with self.lock:
+            if generation != self.generation or not self.ready:
+                return
+            if len(self.entries) >= LOCAL_MAX_UNITS:
+                self.entries.clear()
+            self.entries.setdefault(hardware_id, {})[who] = (time.monotonic(), token, record)
+
+    def forget(self, hardware_ids: list[str] | None) -> None:
+        with self.lock:
+            self.generation += 1
+            if hardware_ids is None:
+                self.entries.clear()
+            else:
+                for hardware_id in hardware_ids:
+                    self.entries.pop(hardware_id, None)
+
+
+LOCAL = LocalTier()
+_starting = threading.Lock()
+
+
+def _channel() -> str:
+    return cache.make_key("hot:changes")
+
+
+def _publish(scope: list[str] | None) -> None:
+    if settings.KEYLINE_STATUS_LOCAL_TIER and hasattr(cache, "client"):
+        cache.client.get_client(write=True).publish(_channel(), "*" if scope is None else json.dumps(scope))
+
+
+def local_tier() -> LocalTier | None:
+    """This process's tier when it may be used now (starting its listener on first use)."""
+    if not settings.KEYLINE_STATUS_LOCAL_TIER:
+        return None
+    if LOCAL.pid != os.getpid():  # first use in this (forked) process
+        with _starting:
+            if LOCAL.pid != os.getpid():
+                LOCAL.__init__()
+                LOCAL.pid = os.getpid()
+                threading.Thread(target=_listen, name="hotcache-changes", daemon=True).start()
+    return LOCAL if LOCAL.ready else None
+
+
+def _listen() -> None:
+    while True:
+        try:
+            pubsub = cache.client.get_client(write=False).pubsub()
+            pubsub.subscribe(_channel())
+            for message in pubsub.listen():
+                if message["type"] == "subscribe":
+                    LOCAL.forget(None)
+                    LOCAL.ready = True
+                elif message["type"] == "message":
+                    data = message["data"].decode()
+                    LOCAL.forget(None if data == "*" else json.loads(data))
+        except Exception:
+            logger.warning("hot-path changes channel lost; answering from the cache until it is back", exc_info=True)
+        LOCAL.ready = False
+        LOCAL.forget(None)
+        time.sleep(1)
 
 
 # --- a backstop for writes outside the services ------------------------------------------------

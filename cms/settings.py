@@ -221,6 +221,9 @@ KEYLINE_BENCH_ROUTES = env.bool("KEYLINE_BENCH_ROUTES", default=False)
 # many seconds (a safety net: every change forgets it at once), a token for at most a minute.
 KEYLINE_COVER_CACHE_SECONDS = env.int("KEYLINE_COVER_CACHE_SECONDS", default=3600)
 KEYLINE_TOKEN_CACHE_SECONDS = env.int("KEYLINE_TOKEN_CACHE_SECONDS", default=60)
+# Each web process also keeps the entries it checked in memory while it listens to the changes
+# channel (Redis pub/sub), saving the cache round trip: cms.hotcache, "the per-process tier".
+KEYLINE_STATUS_LOCAL_TIER = env.bool("KEYLINE_STATUS_LOCAL_TIER", default=bool(REDIS_URL))
 # Part of every key of those entries; the tests give each test a namespace of its own.
 KEYLINE_HOT_CACHE_NAMESPACE = env.str("KEYLINE_HOT_CACHE_NAMESPACE", default="1")
 

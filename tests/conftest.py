@@ -49,6 +49,7 @@ def _private_hot_cache(settings):
     """The unit-status call's cache entries (cms.hotcache) under a namespace of this test alone:
     the cache (a file, or Redis) outlives the test's database rows, whose ids repeat."""
     settings.KEYLINE_HOT_CACHE_NAMESPACE = f"test-{uuid.uuid4().hex}"
+    settings.KEYLINE_STATUS_LOCAL_TIER = False  # on in the tests that are about it (tests/api)
 
 
 @pytest.fixture

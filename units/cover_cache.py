@@ -28,7 +28,7 @@ from rest_framework.fields import DateTimeField
 from rest_framework.renderers import JSONRenderer
 
 from cms.authentication import ApiToken, token_key, token_record
-from cms.hotcache import accounts_version_key, hot_key, logins_version_key, versions_renew
+from cms.hotcache import accounts_version_key, hot_key, local_tier, logins_version_key, versions_renew
 from cms.models import Account
 from codes import text as code_text
 from codes.models import Code
@@ -50,7 +50,8 @@ def unit_version_key(hardware_id: str) -> str:
 def units_changed(hardware_ids: Iterable[str]) -> None:
     """These units, or the codes on them, change in the current transaction: their cover
     records are not used again (at once, and once more after commit)."""
-    versions_renew(unit_version_key(hardware_id) for hardware_id in set(hardware_ids))
+    hardware_ids = set(hardware_ids)
+    versions_renew([unit_version_key(hardware_id) for hardware_id in hardware_ids], hardware_ids=hardware_ids)
 
 
 # --- building a record (on a miss) ------------------------------------------------------------
@@ -138,8 +139,16 @@ def unit_status(key: str, hardware_id: str) -> bytes | None:
     network): the API view then answers as for any other call, with its 401 or 404.
 
     One cache round trip when warm (the token entry, the record and the versions they are
-    checked against), and no query."""
-    token_entry, unit_entry = token_key(ApiToken.hash_key(key)), cover_key(hardware_id)
+    checked against), and no query; not even the round trip when this process's local tier
+    holds them (`cms.hotcache`, "the per-process tier")."""
+    key_hash = ApiToken.hash_key(key)
+    tier = local_tier()
+    if tier is not None:
+        who = (settings.KEYLINE_HOT_CACHE_NAMESPACE, key_hash)
+        if (found := tier.get(hardware_id, who)) is not None:
+            return _answer(found[1], found[2])
+        generation = tier.generation  # before the cache is read (LocalTier.put)
+    token_entry, unit_entry = token_key(key_hash), cover_key(hardware_id)
     unit_version, accounts_version, logins_version = (
         unit_version_key(hardware_id), accounts_version_key(), logins_version_key()
     )
@@ -161,6 +170,12 @@ def unit_status(key: str, hardware_id: str) -> bytes | None:
         records = {path: kept for path, kept in records.items() if kept["versions"] == versions}
         records[provider_path] = record
         cache.set(unit_entry, records, settings.KEYLINE_COVER_CACHE_SECONDS)
+    if tier is not None:
+        tier.put(generation, hardware_id, who, token, record)
+    return _answer(token, record)
+
+
+def _answer(token: dict, record: dict) -> bytes | None:
     if token["account_depth"] > 1 and not record["owner_path"].startswith(token["account_path"]):
         return None  # another branch's unit: the API's own 404
     return _render(cover_answer(record, timezone.now()))

@@ -389,3 +389,72 @@ def test_given_redis_when_a_token_asks_then_the_answer_is_the_viewsets_and_warm_
         assert cached(api, harvest_unit).json()["state"] == "active"
     code_attach(code=acme_codes[1], unit=harvest_unit, actor=network.provider_admin)
     assert len(assert_same_answer(api, harvest_unit)["scheduled"]) == 1
+
+
+# --- the per-process tier (needs Redis: it listens to the changes channel) ------------------------
+
+
+def ready_local_tier(settings):
+    import time
+
+    from cms import hotcache
+
+    settings.KEYLINE_STATUS_LOCAL_TIER = True
+    hotcache.local_tier()
+    for _ in range(100):
+        if hotcache.LOCAL.ready:
+            return hotcache.LOCAL
+        time.sleep(0.05)
+    raise AssertionError("the changes channel was not subscribed")
+
+
+@pytest.mark.redis
+def test_given_the_local_tier_when_asked_again_then_not_even_the_cache_is_asked_and_changes_show_at_once(
+    network, api_for, acme_codes, harvest_unit, settings, monkeypatch
+):
+    ready_local_tier(settings)
+    api = api_for(network.north_admin)
+    assert cached(api, harvest_unit).json()["state"] == "deactivated"
+
+    class Unreachable:
+        def get_many(self, keys):
+            raise AssertionError("the cache was asked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("units.cover_cache.cache", Unreachable())
+        assert cached(api, harvest_unit).json()["state"] == "deactivated"
+
+    code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.provider_admin)
+    assert assert_same_answer(api, harvest_unit)["state"] == "active"
+    api_token_delete(user=network.north_admin, token_id=ApiToken.objects.get(user=network.north_admin).pk)
+    assert_error(cached(api, harvest_unit), 401, "authentication_failed")
+
+
+@pytest.mark.redis
+def test_given_the_local_tier_when_another_process_publishes_a_change_then_this_process_drops_the_unit(
+    network, api_for, harvest_unit, south_unit, settings
+):
+    import json
+    import time
+
+    from cms import hotcache
+
+    tier = ready_local_tier(settings)
+    api = api_for(network.provider_admin)
+    cached(api, harvest_unit), cached(api, south_unit)
+    assert {harvest_unit.hardware_id, south_unit.hardware_id} <= set(tier.entries)
+
+    # What another process's units_changed sends after its commit:
+    cache.client.get_client(write=True).publish(hotcache._channel(), json.dumps([harvest_unit.hardware_id]))
+    for _ in range(100):
+        if harvest_unit.hardware_id not in tier.entries:
+            break
+        time.sleep(0.01)
+    assert harvest_unit.hardware_id not in tier.entries and south_unit.hardware_id in tier.entries
+
+    cache.client.get_client(write=True).publish(hotcache._channel(), "*")  # an account or a login changed
+    for _ in range(100):
+        if not tier.entries:
+            break
+        time.sleep(0.01)
+    assert tier.entries == {}
