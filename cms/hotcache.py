@@ -20,6 +20,10 @@ be overwritten by the stale entry, which would then live until its timeout. Here
 stores the entry under the version it read *before* reading the database; the change sets a new
 version after commit, so the stale entry is never used.
 
+With Redis, each web process also keeps the entries it checked in memory and answers from
+them without the round trip while it listens to a changes channel on which every version change
+is published ("the per-process tier", below).
+
 The services change versions (`forget_now_and_on_commit`) twice: at once, so the rest of the
 transaction (and a test running inside one) reads the change, and again after commit, so an
 entry rebuilt from the pre-commit state in between is never used. The cache is a read-side
