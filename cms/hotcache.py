@@ -122,10 +122,12 @@ def logins_changed() -> None:
 # which every change above is published after commit: a process drops what a change touches as
 # soon as the message arrives (within milliseconds; and at once in the process that made it).
 # If the subscription breaks, the tier is emptied and unused until it is back. Entries also
-# age out after LOCAL_SECONDS, so a token's `last_used_at` is still written now and then.
+# age out after LOCAL_SECONDS (a safety net, and so a token's `last_used_at` is still written
+# every few minutes): long enough that a process meets a unit again before its entry goes --
+# a tracker reports every few seconds, and the processes share the load.
 # Needs Redis (KEYLINE_STATUS_LOCAL_TIER, on when REDIS_URL is set).
 
-LOCAL_SECONDS = 30
+LOCAL_SECONDS = 120
 LOCAL_MAX_UNITS = 50_000
 
 
