@@ -5,10 +5,11 @@ background job having run (invariant 2).
 
 from datetime import datetime
 
-from django.db.models import Case, CharField, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cms.models import Account
+from cms.selectors import branch_ids
 
 from .models import Code, CodeState
 
@@ -112,11 +113,12 @@ def codes_visible_to(user) -> QuerySet[Code]:
     # `holder_id IN (the branch's ids)`, not a join on the path: the planner then reads the codes
     # through the holder indexes instead of walking every code and probing its holder. The
     # provider condition is redundant (a branch lies inside one provider's tree) but lets the
-    # window's ordered walk use the provider's live-codes index (`code_live_by_expiry`).
-    return Code.objects.filter(
-        provider_id=Subquery(Account.objects.filter(path=account.provider_path).values("pk")[:1]),
-        holder_id__in=Account.objects.filter(path__startswith=account.path).values("pk"),
-    )
+    # window's ordered walk use the provider's live-codes index (`code_live_by_expiry`). Both
+    # are literal ids where the branch is small enough (see `cms.selectors.branch_ids`).
+    provider_id, holder_ids = branch_ids(account)
+    if holder_ids is None:
+        holder_ids = Account.objects.filter(path__startswith=account.path).values("pk")
+    return Code.objects.filter(provider_id=provider_id, holder_id__in=holder_ids)
 
 
 def codes_on_unit_q(now: datetime) -> Q:
