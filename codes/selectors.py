@@ -35,9 +35,15 @@ def code_use_by_passed(code: Code, now: datetime) -> bool:
     return code.activated_at is None and code.use_by is not None and code.use_by < now.date()
 
 
-def state_q(state: str, now: datetime | None = None, prefix: str = "") -> Q:
+def state_q(state: str, now: datetime | None = None, prefix: str = "", *, on_unit: bool = False) -> Q:
     """The rows of a queryset (of codes, or of a relation named by prefix) in one state now.
-    Mirrors `code_state` exactly; the property test checks they agree."""
+    Mirrors `code_state` exactly; the property test checks they agree.
+
+    `on_unit=True`: the caller restricts the recorded status to running or scheduled, which the
+    check constraint `code_on_unit_has_position` ties to a unit, so the running and scheduled
+    conditions leave out `unit IS NOT NULL`. Said twice, it made PostgreSQL combine the unit
+    index with the live-codes one and sort every running code (60 ms at 1M codes) instead of
+    walking the live codes in expiry order (0.4 ms)."""
     now = now or timezone.now()
     today = now.date()
 
@@ -56,10 +62,11 @@ def state_q(state: str, now: datetime | None = None, prefix: str = "") -> Q:
         )
     if state == CodeState.RELEASED:
         return q(unit__isnull=True, activated_at__isnull=False, expires_at__gt=now)
+    on_a_unit = {} if on_unit else {"unit__isnull": False}
     if state == CodeState.RUNNING:
-        return q(unit__isnull=False, activated_at__lte=now, expires_at__gt=now)
+        return q(**on_a_unit, activated_at__lte=now, expires_at__gt=now)
     if state == CodeState.SCHEDULED:
-        return q(unit__isnull=False, activated_at__gt=now)
+        return q(**on_a_unit, activated_at__gt=now)
     raise ValueError(f"unknown state {state!r}")
 
 
@@ -78,10 +85,12 @@ RECORDED_AS = {
 
 def states_q(states, now: datetime | None = None, prefix: str = "") -> Q:
     now = now or timezone.now()
-    combined = Q(pk__in=[])
-    for state in states:
-        combined |= state_q(state, now, prefix)
     states = set(states)
+    # Only codes on a unit asked for: the status condition below says they are on one.
+    on_unit = bool(states) and states <= {CodeState.RUNNING, CodeState.SCHEDULED}
+    combined = Q(pk__in=[])
+    for state in sorted(states):
+        combined |= state_q(state, now, prefix, on_unit=on_unit)
     if states and CodeState.EXPIRED not in states:
         # Redundant with the derived conditions, but indexable: it lets PostgreSQL use the
         # status indexes (and the partial indexes on live rows) instead of walking past every
