@@ -106,6 +106,15 @@ class _Column:
         return conditional_escape(str(localize(cell, use_l10n=bool(self.localize))))
 
 
+def _attributes(attrs) -> str:
+    """`AttributeDict.as_html()`, without `format_html_join`'s lazy-string checks."""
+    return " ".join(
+        f'{escape(key)}="{escape(value)}"'
+        for key, value in ((key, v() if callable(v) else v) for key, v in attrs.items())
+        if key not in attrs.blacklist and value is not None
+    )
+
+
 def _has_callable(attrs) -> bool:
     return any(callable(value) or (isinstance(value, dict) and _has_callable(value)) for value in attrs.values())
 
@@ -116,7 +125,7 @@ def render_body(table) -> str:
     parts = []
     for row in table.paginated_rows:
         record = row.record
-        parts.append(f"<tr {row.attrs.as_html()}>")
+        parts.append(f"<tr {_attributes(row.attrs)}>")
         for column in columns:
             cell = column.cell(row, record)
             parts.append(f"<td {column.td_attributes(record, cell)}>{column.shown(cell)}</td>")

@@ -87,7 +87,12 @@ class LocalDateTimeColumn(tables.DateTimeColumn):
     def render(self, value):
         # What the column's `{{ value|date:format }}` template gives, without rendering a
         # template for every cell (two such columns were a sixth of the Codes window's page).
-        return date_format(timezone.localtime(value), self.datetime_format)
+        local = timezone.localtime(value)
+        if self.datetime_format == DATETIME_FORMAT:
+            # The window's format is all digits, the same in every language: written directly,
+            # it costs a tenth of `date_format` (a hundred cells on a Codes page).
+            return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+        return date_format(local, self.datetime_format)
 
 
 #: Stands for the id in a reversed URL (`BaseTable.object_url`); no real id has these digits.
