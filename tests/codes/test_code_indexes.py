@@ -40,7 +40,7 @@ def test_every_foreign_key_column_still_leads_an_index():
     found = constraints()
     foreign_keys = {c["columns"][0] for c in found.values() if c["foreign_key"]}
     assert foreign_keys == {"batch_id", "holder_id", "provider_id", "unit_id"}
-    leading = {c["columns"][0] for c in found.values() if c["index"] and not c.get("foreign_key")}
+    leading = {c["columns"][0] for c in found.values() if c["index"] and c["columns"] and not c.get("foreign_key")}
     assert foreign_keys <= leading
 
 
@@ -77,3 +77,40 @@ def provider_admin_codes():
     admin = factories.user(provider)
     customer = factories.customer(provider)
     return factories.codes(admin, quantity=2), factories.unit(customer, actor=admin)
+
+
+def indexes_of(table: str) -> dict:
+    with connection.cursor() as cursor:
+        return connection.introspection.get_constraints(cursor, table)
+
+
+@pytest.mark.parametrize(
+    ("table", "dropped", "foreign_keys"),
+    [
+        (
+            "audit_event",
+            {"audit_event_account_id_4a8fc5a1", "audit_event_actor_id_fdb5de2b", "audit_event_code_id_71b1c646",
+             "audit_event_from_account_id_68c4acf7", "audit_event_unit_id_12b72a3d"},
+            {"actor_id", "actor_account_id", "account_id", "from_account_id", "to_account_id", "code_id", "unit_id",
+             "batch_id"},
+        ),
+        ("units_unit", {"units_unit_owner_id_420d8bc4", "units_unit_provider_id_8b56be78"}, {"owner_id", "provider_id"}),
+    ],
+)
+def test_audit_and_unit_tables_keep_an_index_leading_with_each_foreign_key(table, dropped, foreign_keys):
+    found = indexes_of(table)
+    assert dropped.isdisjoint(found)
+    assert {c["columns"][0] for c in found.values() if c["foreign_key"]} == foreign_keys
+    leading = {c["columns"][0] for c in found.values() if c["index"] and c["columns"] and not c.get("foreign_key")}
+    assert foreign_keys <= leading
+
+
+def test_a_unit_hardware_id_stays_unique_within_its_provider():
+    provider = factories.provider()
+    admin = factories.user(provider)
+    customer = factories.customer(provider)
+    unit = factories.unit(customer, actor=admin)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(unit).objects.create(
+            provider=provider, owner=customer, name="twin", hardware_id=unit.hardware_id, device_type=unit.device_type
+        )
