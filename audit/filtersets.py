@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cms.filter_widgets import DayRangeWidget
+from cms.filter_widgets import DayRangeWidget, QuickSelect
 from cms.selectors import accounts_visible_to
 from codes import text as code_text
 from units.models import normalize_hardware_id
@@ -25,7 +25,8 @@ class EventFilterSet(django_filters.FilterSet):
         widget=DayRangeWidget(),
     )
     account = django_filters.ModelChoiceFilter(
-        label=_("Account"), queryset=None, method="filter_account", empty_label=_("Any account")
+        label=_("Account"), queryset=None, method="filter_account", empty_label=_("Any account"),
+        widget=QuickSelect,
     )
     account_below = django_filters.BooleanFilter(
         label=_("and accounts below"), method="noop", widget=forms.CheckboxInput

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .filter_widgets import QuickSelect
 from .models import User
 from .selectors import accounts_visible_to
 from .tables import BaseTable, LocalDateTimeColumn
@@ -15,7 +16,7 @@ from .tables import BaseTable, LocalDateTimeColumn
 
 class UserFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", help_text=_("Username, name or e-mail"))
-    account = django_filters.ModelChoiceFilter(label=_("Account"), queryset=None, empty_label=_("Any account"))
+    account = django_filters.ModelChoiceFilter(label=_("Account"), queryset=None, empty_label=_("Any account"), widget=QuickSelect)
     role = django_filters.ChoiceFilter(label=_("Role"), choices=User.Role.choices, empty_label=_("Any role"))
     is_active = django_filters.BooleanFilter(
         label=_("Status"),

@@ -1,7 +1,11 @@
 """Widgets of the window's filter column (their templates live in cms/templates/cms/widgets/,
 where Django's default form renderer finds them)."""
 
+from django import forms
+from django.utils.safestring import mark_safe
 from django_filters.widgets import DateRangeWidget
+
+from .html import escape, format_html
 
 
 class DayRangeWidget(DateRangeWidget):
@@ -11,3 +15,47 @@ class DayRangeWidget(DateRangeWidget):
 
     def __init__(self, attrs=None):
         super().__init__(attrs={"type": "date", **(attrs or {})})
+
+
+def _attributes(attrs: dict) -> str:
+    """What Django's `django/forms/widgets/attrs.html` writes for a widget's attributes."""
+    return "".join(
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class QuickSelect(forms.Select):
+    """A `<select>` whose options are written in one pass, not through one template each.
+
+    Django renders every `<option>` through `select_option.html`: the "Shared with" filter of a
+    provider lists every account of the network (about 150 in the benchmark's), which made it
+    the dearest part of the Codes window after the table (issue 7). The markup is the one of
+    Django's templates (tests/ui/test_quick_select.py compares them)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # Select.get_context and optgroups, in one loop: an option's only attribute is `selected`
+        # (a Select's options do not inherit the widget's attributes).
+        attrs = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            attrs["multiple"] = True
+        values = self.format_value(value)
+        parts = [f'<select name="{escape(name)}"{_attributes(attrs)}>']
+        has_selected = False
+        for option_value, option_label in self.choices:
+            if option_value is None:
+                option_value = ""
+            grouped = isinstance(option_label, list | tuple)
+            if grouped:
+                parts.append(f'\n  <optgroup label="{escape(option_value)}">')
+            for value_, label in option_label if grouped else [(option_value, option_label)]:
+                selected = (not has_selected or self.allow_multiple_selected) and str(value_) in values
+                has_selected |= selected
+                parts.append(
+                    f'\n  <option value="{escape(value_)}"{" selected" if selected else ""}>{escape(label)}</option>\n'
+                )
+            if grouped:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))

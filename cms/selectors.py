@@ -1,6 +1,6 @@
 """Reads of the account tree, always limited to what the user may see."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import Account
 
@@ -16,3 +16,29 @@ def accounts_visible_to(user) -> QuerySet[Account]:
 def accounts_below(user) -> QuerySet[Account]:
     """Accounts strictly below the user's own: where the user can share codes to."""
     return accounts_visible_to(user).exclude(pk=user.account_id)
+
+
+#: Above this many accounts a branch is named by a subquery rather than by its ids.
+BRANCH_IDS_LIMIT = 1000
+
+
+def branch_ids(account: Account) -> tuple[int, list[int] | None]:
+    """The provider's id and the ids of `account` and every account below it, in one small
+    query, remembered on the account object (a request reads its user's account once).
+
+    Why the ids rather than a subquery: with `holder_id IN (SELECT ... path LIKE ...)` the
+    planner cannot know how many codes a branch holds, guesses a handful and fetches and sorts
+    all of them (45 ms for a sub-reseller's 24,000 live codes at 1M codes); given the ids, it
+    reads the column statistics and walks the provider's live-codes index in the window's
+    order instead (10 ms, issue 7). A branch of more than BRANCH_IDS_LIMIT accounts gives None:
+    the caller then names it by a subquery."""
+    cached = account.__dict__.get("_branch_ids")
+    if cached is None:
+        rows = list(
+            Account.objects.filter(Q(path__startswith=account.path) | Q(path=account.provider_path))
+            .order_by("path").values_list("pk", "path")[: BRANCH_IDS_LIMIT + 2]
+        )
+        provider_id = next(pk for pk, path in rows if path == account.provider_path)
+        ids = [pk for pk, path in rows if path.startswith(account.path)]
+        cached = account.__dict__["_branch_ids"] = (provider_id, ids if len(ids) <= BRANCH_IDS_LIMIT else None)
+    return cached

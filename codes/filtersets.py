@@ -11,9 +11,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cms.filter_widgets import DayRangeWidget
+from cms.filter_widgets import DayRangeWidget, QuickSelect
 from cms.models import Account
-from cms.selectors import accounts_visible_to
+from cms.selectors import accounts_visible_to, branch_ids
 from units.models import Unit, normalize_hardware_id
 
 from . import text as code_text
@@ -44,13 +44,18 @@ class CodeFilterSet(django_filters.FilterSet):
     )
     holder = django_filters.ModelChoiceFilter(
         label=_("Shared with"), queryset=None, method="filter_holder", empty_label=_("Any account"),
+        widget=QuickSelect,
     )
     holder_below = django_filters.BooleanFilter(
         label=_("and accounts below"), method="noop", widget=forms.CheckboxInput
     )
     unit = django_filters.CharFilter(label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"))
-    period_days = django_filters.ChoiceFilter(label=_("Period"), choices=[], empty_label=_("Any period"))
-    batch = django_filters.ModelChoiceFilter(label=_("Batch"), queryset=None, empty_label=_("Any batch"))
+    period_days = django_filters.ChoiceFilter(
+        label=_("Period"), choices=[], empty_label=_("Any period"), widget=QuickSelect
+    )
+    batch = django_filters.ModelChoiceFilter(
+        label=_("Batch"), queryset=None, empty_label=_("Any batch"), widget=QuickSelect
+    )
     activated = django_filters.DateFromToRangeFilter(
         label=_("Activation"), field_name="activated_at",
         widget=DayRangeWidget(),
@@ -70,7 +75,7 @@ class CodeFilterSet(django_filters.FilterSet):
         account = getattr(user, "account", None)
         accounts = accounts_visible_to(user) if user is not None else None
         holder = self.filters["holder"]
-        holder.queryset = accounts.order_by("path") if accounts is not None else None
+        holder.queryset = accounts.only("pk", "name", "depth", "path").order_by("path") if accounts is not None else None
         if account is None or not account.is_active:
             batches = Batch.objects.none()
         elif account.depth == 1:
@@ -121,7 +126,15 @@ class CodeFilterSet(django_filters.FilterSet):
         if account is None:
             return queryset
         if self.form.cleaned_data.get("holder_below"):
-            return queryset.filter(holder_id__in=Account.objects.filter(path__startswith=account.path).values("pk"))
+            own = getattr(getattr(self.request, "user", None), "account", None)
+            if own is not None and own.depth > 1 and account.pk == own.pk:
+                # The user's own branch is what the window lists anyway; naming it twice would
+                # make the planner square its share of the codes and pick a worse plan.
+                return queryset
+            _provider_id, ids = branch_ids(account)  # literal ids: see cms.selectors.branch_ids
+            if ids is None:
+                ids = Account.objects.filter(path__startswith=account.path).values("pk")
+            return queryset.filter(holder_id__in=ids)
         return queryset.filter(holder=account)
 
     def filter_unit(self, queryset, name, value):

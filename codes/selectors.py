@@ -5,10 +5,11 @@ background job having run (invariant 2).
 
 from datetime import datetime
 
-from django.db.models import Case, CharField, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cms.models import Account
+from cms.selectors import branch_ids
 
 from .models import Code, CodeState
 
@@ -34,9 +35,15 @@ def code_use_by_passed(code: Code, now: datetime) -> bool:
     return code.activated_at is None and code.use_by is not None and code.use_by < now.date()
 
 
-def state_q(state: str, now: datetime | None = None, prefix: str = "") -> Q:
+def state_q(state: str, now: datetime | None = None, prefix: str = "", *, on_unit: bool = False) -> Q:
     """The rows of a queryset (of codes, or of a relation named by prefix) in one state now.
-    Mirrors `code_state` exactly; the property test checks they agree."""
+    Mirrors `code_state` exactly; the property test checks they agree.
+
+    `on_unit=True`: the caller restricts the recorded status to running or scheduled, which the
+    check constraint `code_on_unit_has_position` ties to a unit, so the running and scheduled
+    conditions leave out `unit IS NOT NULL`. Said twice, it made PostgreSQL combine the unit
+    index with the live-codes one and sort every running code (60 ms at 1M codes) instead of
+    walking the live codes in expiry order (0.4 ms)."""
     now = now or timezone.now()
     today = now.date()
 
@@ -55,10 +62,11 @@ def state_q(state: str, now: datetime | None = None, prefix: str = "") -> Q:
         )
     if state == CodeState.RELEASED:
         return q(unit__isnull=True, activated_at__isnull=False, expires_at__gt=now)
+    on_a_unit = {} if on_unit else {"unit__isnull": False}
     if state == CodeState.RUNNING:
-        return q(unit__isnull=False, activated_at__lte=now, expires_at__gt=now)
+        return q(**on_a_unit, activated_at__lte=now, expires_at__gt=now)
     if state == CodeState.SCHEDULED:
-        return q(unit__isnull=False, activated_at__gt=now)
+        return q(**on_a_unit, activated_at__gt=now)
     raise ValueError(f"unknown state {state!r}")
 
 
@@ -77,10 +85,12 @@ RECORDED_AS = {
 
 def states_q(states, now: datetime | None = None, prefix: str = "") -> Q:
     now = now or timezone.now()
-    combined = Q(pk__in=[])
-    for state in states:
-        combined |= state_q(state, now, prefix)
     states = set(states)
+    # Only codes on a unit asked for: the status condition below says they are on one.
+    on_unit = bool(states) and states <= {CodeState.RUNNING, CodeState.SCHEDULED}
+    combined = Q(pk__in=[])
+    for state in sorted(states):
+        combined |= state_q(state, now, prefix, on_unit=on_unit)
     if states and CodeState.EXPIRED not in states:
         # Redundant with the derived conditions, but indexable: it lets PostgreSQL use the
         # status indexes (and the partial indexes on live rows) instead of walking past every
@@ -112,11 +122,12 @@ def codes_visible_to(user) -> QuerySet[Code]:
     # `holder_id IN (the branch's ids)`, not a join on the path: the planner then reads the codes
     # through the holder indexes instead of walking every code and probing its holder. The
     # provider condition is redundant (a branch lies inside one provider's tree) but lets the
-    # window's ordered walk use the provider's live-codes index (`code_live_by_expiry`).
-    return Code.objects.filter(
-        provider_id=Subquery(Account.objects.filter(path=account.provider_path).values("pk")[:1]),
-        holder_id__in=Account.objects.filter(path__startswith=account.path).values("pk"),
-    )
+    # window's ordered walk use the provider's live-codes index (`code_live_by_expiry`). Both
+    # are literal ids where the branch is small enough (see `cms.selectors.branch_ids`).
+    provider_id, holder_ids = branch_ids(account)
+    if holder_ids is None:
+        holder_ids = Account.objects.filter(path__startswith=account.path).values("pk")
+    return Code.objects.filter(provider_id=provider_id, holder_id__in=holder_ids)
 
 
 def codes_on_unit_q(now: datetime) -> Q:

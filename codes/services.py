@@ -106,17 +106,28 @@ def _record_clock(codes: Iterable[Code], *, now: datetime, actor, events: list) 
     return touched_units
 
 
-def _record_unit_states(units: dict[int, Unit], unit_ids: Iterable[int], *, now, actor, events: list) -> None:
+def _record_unit_states(
+    units: dict[int, Unit], unit_ids: Iterable[int], *, now, actor, events: list, chains: dict | None = None
+) -> None:
     """Write each locked unit's active flag as its codes decide now, with an audit entry for
-    every unit whose state changes."""
+    every unit whose state changes.
+
+    `chains`: the units' live chains as `_lock_for_units` returned them and the caller changed
+    them (every code on the unit that is scheduled or running by the clock, locked). A unit is
+    active exactly when a code of its chain runs now; without chains the database is asked."""
     ids = {i for i in unit_ids if i in units}
     if not ids:
         return
-    active_ids = set(
-        Code.objects.filter(unit_id__in=ids, activated_at__lte=now, expires_at__gt=now).values_list(
-            "unit_id", flat=True
+    if chains is not None:
+        active_ids = {
+            i for i in ids if any(c.activated_at <= now < c.expires_at for c in chains.get(i, ()))
+        }
+    else:
+        active_ids = set(
+            Code.objects.filter(unit_id__in=ids, activated_at__lte=now, expires_at__gt=now).values_list(
+                "unit_id", flat=True
+            )
         )
-    )
     activate = [units[i] for i in ids if i in active_ids and not units[i].is_active]
     deactivate = [units[i] for i in ids if i not in active_ids and units[i].is_active]
     if activate:
@@ -131,16 +142,20 @@ def _record_unit_states(units: dict[int, Unit], unit_ids: Iterable[int], *, now,
         events.append(event_build(action=Action.UNIT_DEACTIVATED, actor=actor, occurred_at=now, unit=unit))
 
 
-def _lock_for_units(code_ids: Iterable[int], unit_ids: Iterable[int], *, now, actor, events: list):
+def _lock_for_units(
+    code_ids: Iterable[int], unit_ids: Iterable[int], *, now, actor, events: list, locked_units: dict | None = None
+):
     """Lock the units, then (one statement, primary-key order) the given codes together with
     every code recorded as sitting on those units; record what the clock has decided for the
     latter. Returns (units by id, codes by id, live chain per unit id sorted by start, now).
+    `locked_units`: the units (by id, with their owner) when the caller has already locked them,
+    in this transaction and before any code.
 
     `now` None: the clock is read once the locks are held, never before. A transaction that
     waited for the locks must not judge the rows it finally gets by an earlier moment than the
     one that changed them (it would e.g. see a code started by the winner as not started yet,
     and deactivate its unit)."""
-    units = lock_units(unit_ids)
+    units = locked_units if locked_units is not None else lock_units(unit_ids)
     code_ids = set(code_ids)
     rows = (
         Code.objects.filter(Q(pk__in=code_ids) | Q(unit_id__in=list(units), status__in=ON_UNIT_STATES))
@@ -213,12 +228,15 @@ def _attach_pairs(
     now: datetime | None,
     action: str,
     client_address: str | None = None,
+    locked_units: dict | None = None,
 ) -> list[Code]:
     """Attach each code to its unit, in order; all-or-nothing. `visible_from` limits which codes
-    and units the actor may name (None: the public redemption page, which has its own checks)."""
+    and units the actor may name (None: the public redemption page, which has its own checks).
+    `locked_units`: see `_lock_for_units`."""
     events: list = []
     units, codes, chains, now = _lock_for_units(
-        [p.code_id for p in pairs], [p.unit_id for p in pairs], now=now, actor=SYSTEM, events=events
+        [p.code_id for p in pairs], [p.unit_id for p in pairs], now=now, actor=SYSTEM, events=events,
+        locked_units=locked_units,
     )
     refusals: list[Refusal] = []
     attached: list[Code] = []
@@ -310,7 +328,9 @@ def _attach_pairs(
     if refusals:
         raise DomainError.for_refusals(refusals, len(pairs))
     _save_positions(sorted(attached, key=lambda c: (c.unit_id, c.activated_at)))
-    _record_unit_states(units, {c.unit_id for c in attached}, now=now, actor=actor, events=events)
+    # The chains hold every live code of these units (locked, brought up to date, the new ones
+    # appended): they decide the units' state without asking the database again.
+    _record_unit_states(units, {c.unit_id for c in attached}, now=now, actor=actor, events=events, chains=chains)
     events_write(events)
     return attached
 
@@ -612,14 +632,26 @@ def _redeem(typed_code, typed_hardware_id, *, actor, client_address, now, found)
     own_account = None
     if is_person(actor):
         own_account = _require_writer(actor)
-    code = Code.objects.filter(text=canonical).select_related("holder").first()
-    if code is None or (own_account is not None and code.provider_id != own_account.get_provider().pk):
+    # A plain read by the unique text (no lock, no ORDER BY): `_attach_pairs` locks the code and
+    # reads it again. The provider comes along so that a user below the provider needs no query
+    # for its own provider (same tree: same first path step).
+    code = next(iter(Code.objects.filter(text=canonical).select_related("provider").order_by()[:1]), None)
+    if code is None or (own_account is not None and code.provider.path != own_account.provider_path):
         raise _not_valid()
     found["code"] = code
-    unit = Unit.objects.filter(
-        provider_id=code.provider_id, hardware_id=normalize_hardware_id(typed_hardware_id)
-    ).select_related("owner").first()
-    if unit is None and Unit.objects.filter(hardware_id=normalize_hardware_id(typed_hardware_id)).exists():
+    hardware_id = normalize_hardware_id(typed_hardware_id)
+    # The unit is locked as it is found (units before codes, see `codes.locking`): its owner is
+    # then checked on the row that stays as read until the end of the transaction.
+    unit = next(
+        iter(
+            Unit.objects.filter(provider_id=code.provider_id, hardware_id=hardware_id)
+            .select_related("owner")
+            .order_by()
+            .select_for_update(of=("self",), no_key=True)[:1]
+        ),
+        None,
+    )
+    if unit is None and Unit.objects.filter(hardware_id=hardware_id).exists():
         raise _not_valid()  # the code is of another provider than the unit: "not valid" (issue 5)
     if unit is None or (own_account is not None and not own_account.contains(unit.owner)):
         raise DomainError(_("No unit with this hardware id can take this code."), code="unit_not_eligible")
@@ -632,6 +664,7 @@ def _redeem(typed_code, typed_hardware_id, *, actor, client_address, now, found)
             now=now,
             action=Action.REDEEMED,
             client_address=client_address,
+            locked_units={unit.pk: unit},
         )[0]
     except DomainError as error:
         reason = error.refusals[0].code if error.refusals else error.code
@@ -744,38 +777,60 @@ def batch_fill(*, batch_id: int, chunk_size: int = 5000, now: datetime | None = 
                     batch.save(update_fields=["status"])
                 return batch
             moment = now or timezone.now()
-            codes = _insert_codes(batch, min(missing, chunk_size))
+            ids = _insert_codes(batch, min(missing, chunk_size))
             actor = batch.created_by or SYSTEM
             # One INSERT ... SELECT per chunk: no Event object is built per code.
-            events_insert_for_rows(
-                action=Action.GENERATED, model=Code, ids=[code.pk for code in codes], actor=actor, occurred_at=moment
-            )
-            batch.generated_count += len(codes)
+            events_insert_for_rows(action=Action.GENERATED, model=Code, ids=ids, actor=actor, occurred_at=moment)
+            batch.generated_count += len(ids)
             if batch.generated_count >= batch.quantity:
                 batch.status = Batch.Status.READY
             batch.save(update_fields=["generated_count", "status"])
 
 
-def _insert_codes(batch: Batch, count: int) -> list[Code]:
+def _insert_codes(batch: Batch, count: int) -> list[int]:
+    """Insert `count` new codes of the batch; returns their ids. On PostgreSQL with COPY (ids
+    drawn from the table's sequence first), elsewhere with bulk_create."""
+    generate = code_text.generate
     for _attempt in range(5):
-        codes = [
-            Code(
-                text=code_text.generate(),
-                provider_id=batch.provider_id,
-                batch_id=batch.pk,
-                period_days=batch.period_days,
-                use_by=batch.use_by,
-                holder_id=batch.provider_id,
-                status=CodeState.AVAILABLE,
-            )
-            for _ in range(count)
-        ]
+        texts = [generate() for _ in range(count)]
         try:
             with transaction.atomic():
-                return Code.objects.bulk_create(codes, batch_size=5000)
+                if connection.vendor == "postgresql":
+                    return _copy_codes(batch, texts)
+                codes = [
+                    Code(
+                        text=text,
+                        provider_id=batch.provider_id,
+                        batch_id=batch.pk,
+                        period_days=batch.period_days,
+                        use_by=batch.use_by,
+                        holder_id=batch.provider_id,
+                        status=CodeState.AVAILABLE,
+                    )
+                    for text in texts
+                ]
+                return [code.pk for code in Code.objects.bulk_create(codes, batch_size=5000)]
         except IntegrityError:  # 100 random bits: a clash is astronomically unlikely, but cheap to survive
             logger.warning("code text collision while filling batch %s; retrying the chunk", batch.pk)
     raise RuntimeError("could not generate unique codes")
+
+
+def _copy_codes(batch: Batch, texts: list[str]) -> list[int]:
+    """COPY the rows in (no model instance, no per-row parameters): the ids come from the
+    identity sequence beforehand, as an INSERT would have drawn them."""
+    table = Code._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(texts)]
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        fixed = (batch.provider_id, batch.pk, batch.period_days, batch.use_by, batch.provider_id, CodeState.AVAILABLE.value)
+        columns = "id, text, provider_id, batch_id, period_days, use_by, holder_id, status"
+        # The psycopg 3 cursor under Django's wrapper; its errors (a text clash) as Django's.
+        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for pk, text in zip(ids, texts, strict=True):
+                copy.write_row((pk, text, *fixed))
+    return ids
 
 
 # --- the clock: background jobs ---------------------------------------------------------------

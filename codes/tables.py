@@ -3,12 +3,11 @@ view selects with it (holder, unit, batch): one query per page, whatever the pag
 
 import django_tables2 as tables
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from cms.html import format_html
 from cms.tables import BaseTable, LocalDateTimeColumn
 
 from .models import Code, CodeState
@@ -45,9 +44,7 @@ def days_left(code: Code, now=None) -> int | None:
 
 
 class CodeTable(BaseTable):
-    text = tables.Column(
-        verbose_name=_("Code"), linkify=("codes:detail", {"pk": tables.A("pk")}), attrs={"td": {"class": "code-text"}}
-    )
+    text = tables.Column(verbose_name=_("Code"), attrs={"td": {"class": "code-text"}})
     state = tables.Column(verbose_name=_("State"), accessor="state", order_by=("state", "pk"))
     unit = tables.Column(verbose_name=_("Unit"), order_by=("unit__name", "unit__pk"))
     holder = tables.Column(verbose_name=_("Shared with"), order_by=("holder__name", "holder__pk"))
@@ -58,7 +55,7 @@ class CodeTable(BaseTable):
         verbose_name=_("Days left"), accessor="expires_at", order_by=("expires_at",), empty_values=(),
         attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}},
     )
-    batch = tables.Column(verbose_name=_("Batch"), linkify=("batches:detail", {"pk": tables.A("batch_id")}))
+    batch = tables.Column(verbose_name=_("Batch"))
     price = tables.Column(
         verbose_name=_("Price"), accessor="batch__unit_price", order_by=("batch__unit_price", "pk"),
         attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}},
@@ -93,8 +90,10 @@ class CodeTable(BaseTable):
     def order_unit(self, queryset, is_descending):
         return self._nulls_last(queryset, "unit__name", is_descending)
 
+    # The links are written here rather than by `linkify`, which reverses a URL per cell: the
+    # rows of a page differ only by their ids (`object_url`).
     def render_text(self, record):
-        return record.display_text
+        return format_html('<a href="{}">{}</a>', self.object_url("codes:detail", record.pk), record.display_text)
 
     def render_state(self, value):
         return state_badge(value)
@@ -103,7 +102,7 @@ class CodeTable(BaseTable):
         unit = record.unit
         return format_html(
             '<a href="{}">{}</a> <span class="text-body-secondary small hardware-id">{}</span>',
-            reverse("units:detail", args=[unit.pk]), unit.name, unit.hardware_id,
+            self.object_url("units:detail", unit.pk), unit.name, unit.hardware_id,
         )
 
     def render_holder(self, record):
@@ -120,7 +119,7 @@ class CodeTable(BaseTable):
         return format_html('<span class="{}">{}</span>', style, left)
 
     def render_batch(self, record):
-        return f"#{record.batch_id}"
+        return format_html('<a href="{}">#{}</a>', self.object_url("batches:detail", record.batch_id), record.batch_id)
 
     def render_price(self, record):
         return format_html(

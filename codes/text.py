@@ -24,11 +24,24 @@ _LOOKALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 _SEPARATORS = re.compile(r"[\s\-_.]+")
 
 
+#: Luhn's doubling in base 32, per digit value: the two "digits" of 2d (divmod by 32), summed.
+_DOUBLED = tuple(sum(divmod(2 * value, len(ALPHABET))) for value in range(len(ALPHABET)))
+_SHIFTS = tuple(range(0, 5 * BODY_LENGTH, 5))
+
+
+def _check_character(values: list[int]) -> str:
+    """python-stdnum's `luhn.calc_check_digit(body, ALPHABET)`, computed on the body's digit
+    values (the tests compare the two): counted from the right once the check character is
+    appended, the body's last digit is doubled, the one before it is not, and so on."""
+    total = sum(values[-2::-2]) + sum(_DOUBLED[value] for value in values[::-2])
+    return ALPHABET[-(total % len(ALPHABET))]
+
+
 def generate() -> str:
     """A new random code in canonical form (no dashes), check character included."""
     bits = secrets.randbits(5 * BODY_LENGTH)  # one call, then 5 bits per character
-    body = "".join([ALPHABET[(bits >> shift) & 31] for shift in range(0, 5 * BODY_LENGTH, 5)])
-    return body + luhn.calc_check_digit(body, ALPHABET)
+    values = [(bits >> shift) & 31 for shift in _SHIFTS]
+    return "".join([ALPHABET[value] for value in values]) + _check_character(values)
 
 
 def normalize(typed: str) -> str:

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms.filter_widgets import QuickSelect
 from cms.selectors import accounts_visible_to
 
 from .models import normalize_hardware_id
@@ -21,7 +22,7 @@ class UnitFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", help_text=_("Name, hardware id or device type"))
     state = django_filters.ChoiceFilter(label=_("State"), choices=STATE_CHOICES, method="filter_state",
                                         empty_label=_("Any"))
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=None, method="filter_owner")
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=None, method="filter_owner", widget=QuickSelect)
     owner_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=forms.CheckboxInput)
     expires_within = django_filters.NumberFilter(
         label=_("Cover ends within (days)"), method="filter_expires_within", min_value=0, max_value=3660,

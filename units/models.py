@@ -10,11 +10,14 @@ class Unit(models.Model):
     and is written by nothing else.
     """
 
+    # db_index=False: unit_provider_active and the unique (provider, hardware_id) lead with the
+    # provider, unit_owner_name with the owner; they answer any lookup on either column alone
+    # (migration 0003).
     provider = models.ForeignKey(
-        "cms.Account", on_delete=models.PROTECT, related_name="+", verbose_name=_("provider")
+        "cms.Account", on_delete=models.PROTECT, related_name="+", verbose_name=_("provider"), db_index=False
     )
     owner = models.ForeignKey(
-        "cms.Account", on_delete=models.PROTECT, related_name="units", verbose_name=_("owner")
+        "cms.Account", on_delete=models.PROTECT, related_name="units", verbose_name=_("owner"), db_index=False
     )
     name = models.CharField(_("name"), max_length=200)
     hardware_id = models.CharField(_("hardware id"), max_length=64, help_text=_("IMEI or the tracker's unique id"))

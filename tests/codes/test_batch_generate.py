@@ -70,3 +70,21 @@ def test_given_a_large_batch_then_it_is_filled_by_a_task_sent_after_commit(netwo
     batch.refresh_from_db()
     assert (batch.status, batch.generated_count, batch.codes.count()) == (Batch.Status.READY, 12, 12)
     assert Event.objects.filter(action=Action.GENERATED, batch=batch).count() == 12
+
+
+def test_given_a_generated_text_that_already_exists_then_the_chunk_is_generated_again(network, clock, monkeypatch):
+    existing = generate(network.provider_admin, quantity=1).codes.get()
+    real = code_text.generate
+    clashes = iter([existing.text])
+    monkeypatch.setattr(code_text, "generate", lambda: next(clashes, None) or real())
+
+    batch = generate(network.provider_admin, quantity=4, use_by=date(2027, 12, 31))
+
+    codes = list(batch.codes.all())
+    assert batch.status == Batch.Status.READY and batch.generated_count == 4 and len(codes) == 4
+    assert existing.text not in {c.text for c in codes}
+    assert all((c.status, c.holder_id, c.use_by) == (CodeState.AVAILABLE, network.provider.pk, date(2027, 12, 31))
+               for c in codes)
+    events = Event.objects.filter(action=Action.GENERATED, batch=batch)
+    assert sorted(e.code_id for e in events) == sorted(c.pk for c in codes)
+    assert Code.objects.filter(text=existing.text).count() == 1

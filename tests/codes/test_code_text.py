@@ -98,3 +98,12 @@ def test_the_0_z_swap_is_the_one_blind_spot_of_luhn_mod_32():
 @pytest.mark.parametrize("junk", ["", "HELLO", "7KQ2M9XH4T0PZ8RWD3NC", "7KQ2M9XH4T0PZ8RWD3NCQQ", "7KQ2M9XH4T0PZ8RWD3NCU"])
 def test_input_of_the_wrong_length_or_alphabet_is_not_well_formed(junk):
     assert not code_text.is_well_formed(junk)
+
+
+def test_the_check_character_is_python_stdnums_luhn_mod_32():
+    """`generate` computes the check character itself (the hot loop of batch generation); it
+    must be exactly python-stdnum's, which `is_well_formed` keeps using."""
+    for _ in range(20_000):
+        code = code_text.generate()
+        assert code[-1] == code_text.luhn.calc_check_digit(code[:-1], code_text.ALPHABET)
+        assert code_text.is_well_formed(code)

@@ -49,7 +49,7 @@ def test_given_more_codes_on_more_units_then_the_list_makes_no_more_queries(wind
     assert len(row_pks(client.get(LIST))) == 50
 
 
-def test_given_a_filtered_sorted_list_then_only_the_chosen_holder_costs_one_more_query(full_page, signed_in):
+def test_given_a_filtered_sorted_list_then_only_the_chosen_holder_and_its_branch_cost_more_queries(full_page, signed_in):
     client = signed_in(full_page.network.provider_admin)
     query = f"{LIST}&state=running&state=scheduled&holder={full_page.network.north.pk}&holder_below=on&sort=-expires_at"
     response = assert_page_queries("codes:list_filtered", client, query)
