@@ -33,7 +33,7 @@ from units.cover_cache import units_changed
 from units.models import Unit, normalize_hardware_id
 
 from . import text as code_text
-from .locking import lock_codes, lock_units
+from .locking import lock_codes, lock_unit_by_hardware_id, lock_units
 from .models import ON_UNIT_STATES, Batch, Code, CodeState
 from .selectors import code_state, code_use_by_passed
 
@@ -642,15 +642,7 @@ def _redeem(typed_code, typed_hardware_id, *, actor, client_address, now, found)
     hardware_id = normalize_hardware_id(typed_hardware_id)
     # The unit is locked as it is found (units before codes, see `codes.locking`): its owner is
     # then checked on the row that stays as read until the end of the transaction.
-    unit = next(
-        iter(
-            Unit.objects.filter(provider_id=code.provider_id, hardware_id=hardware_id)
-            .select_related("owner")
-            .order_by()
-            .select_for_update(of=("self",), no_key=True)[:1]
-        ),
-        None,
-    )
+    unit = lock_unit_by_hardware_id(code.provider_id, hardware_id)
     if unit is None and Unit.objects.filter(hardware_id=hardware_id).exists():
         raise _not_valid()  # the code is of another provider than the unit: "not valid" (issue 5)
     if unit is None or (own_account is not None and not own_account.contains(unit.owner)):
