@@ -42,3 +42,12 @@ def branch_ids(account: Account) -> tuple[int, list[int] | None]:
         ids = [pk for pk, path in rows if path.startswith(account.path)]
         cached = account.__dict__["_branch_ids"] = (provider_id, ids if len(ids) <= BRANCH_IDS_LIMIT else None)
     return cached
+
+
+def branch_holder_ids(account: Account) -> list[int] | QuerySet:
+    """The accounts of `account`'s branch as a `__in` filter takes them: their ids (see
+    `branch_ids`), or the subquery naming them when the branch is over BRANCH_IDS_LIMIT."""
+    _provider_id, ids = branch_ids(account)
+    if ids is None:
+        return Account.objects.filter(path__startswith=account.path).values("pk")
+    return ids

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cms.filter_widgets import DayRangeWidget, QuickSelect
 from cms.models import Account
-from cms.selectors import accounts_visible_to, branch_ids
+from cms.selectors import accounts_visible_to, branch_holder_ids
 from units.models import Unit, normalize_hardware_id
 
 from . import text as code_text
@@ -131,10 +131,7 @@ class CodeFilterSet(django_filters.FilterSet):
                 # The user's own branch is what the window lists anyway; naming it twice would
                 # make the planner square its share of the codes and pick a worse plan.
                 return queryset
-            _provider_id, ids = branch_ids(account)  # literal ids: see cms.selectors.branch_ids
-            if ids is None:
-                ids = Account.objects.filter(path__startswith=account.path).values("pk")
-            return queryset.filter(holder_id__in=ids)
+            return queryset.filter(holder_id__in=branch_holder_ids(account))  # see cms.selectors.branch_ids
         return queryset.filter(holder=account)
 
     def filter_unit(self, queryset, name, value):

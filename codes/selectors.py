@@ -8,8 +8,7 @@ from datetime import datetime
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from cms.models import Account
-from cms.selectors import branch_ids
+from cms.selectors import branch_holder_ids, branch_ids
 
 from .models import Code, CodeState
 
@@ -124,10 +123,8 @@ def codes_visible_to(user) -> QuerySet[Code]:
     # provider condition is redundant (a branch lies inside one provider's tree) but lets the
     # window's ordered walk use the provider's live-codes index (`code_live_by_expiry`). Both
     # are literal ids where the branch is small enough (see `cms.selectors.branch_ids`).
-    provider_id, holder_ids = branch_ids(account)
-    if holder_ids is None:
-        holder_ids = Account.objects.filter(path__startswith=account.path).values("pk")
-    return Code.objects.filter(provider_id=provider_id, holder_id__in=holder_ids)
+    provider_id, _ids = branch_ids(account)
+    return Code.objects.filter(provider_id=provider_id, holder_id__in=branch_holder_ids(account))
 
 
 def codes_on_unit_q(now: datetime) -> Q:

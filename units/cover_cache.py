@@ -34,6 +34,7 @@ from codes import text as code_text
 from codes.models import Code
 
 from .models import Unit
+from .selectors import units_in_branch
 
 _utc_time = DateTimeField(default_timezone=datetime.UTC).to_representation  # as the API writes times
 _render = JSONRenderer().render  # the API's own JSON, byte for byte
@@ -85,12 +86,10 @@ def cover_record(unit: Unit, *, versions: tuple, now: datetime.datetime | None =
 
 def _visible_unit(token: dict, hardware_id: str) -> Unit | None:
     """The unit with this hardware id among the caller's units (`units_visible_to`)."""
-    units = Unit.objects.select_related("owner").filter(hardware_id=hardware_id)
-    if token["account_depth"] == 1:
-        units = units.filter(provider_id=token["account_id"])
-    else:
-        units = units.filter(owner__path__startswith=token["account_path"])
-    return units.first()
+    branch = units_in_branch(
+        account_id=token["account_id"], path=token["account_path"], depth=token["account_depth"]
+    )
+    return branch.select_related("owner").filter(hardware_id=hardware_id).first()
 
 
 # --- reading ------------------------------------------------------------------------------------

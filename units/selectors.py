@@ -16,9 +16,15 @@ def units_visible_to(user) -> QuerySet[Unit]:
     account = getattr(user, "account", None)
     if account is None or not account.is_active:
         return Unit.objects.none()
-    if account.depth == 1:
-        return Unit.objects.filter(provider_id=account.pk)
-    return Unit.objects.filter(owner__path__startswith=account.path)
+    return units_in_branch(account_id=account.pk, path=account.path, depth=account.depth)
+
+
+def units_in_branch(*, account_id: int, path: str, depth: int) -> QuerySet[Unit]:
+    """Units owned by this account or anything below it; a provider's by its provider column
+    (cheaper than the path). Also read by the unit-status call from its cached token entry."""
+    if depth == 1:
+        return Unit.objects.filter(provider_id=account_id)
+    return Unit.objects.filter(owner__path__startswith=path)
 
 
 def with_cover(queryset: QuerySet[Unit], now: datetime | None = None) -> QuerySet[Unit]:
