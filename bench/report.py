@@ -30,6 +30,7 @@ def write_markdown(results: dict, path: Path) -> None:
         f"- Scale: **{results['scale']:,} codes**, {results['scale'] // 10:,} units, 50 resellers three levels deep",
         f"- Machine: {results['cores']} cores; {results['postgres']}; Python {results['python']}",
         f"- Load runs: {results['duration_s']} s each; data set built in {results['build_seconds']} s",
+        *([f"- Server: {results['server']}"] if "server" in results else []),
         "",
         "## 1–2. Codes window, first page (4 connections), beside the stock admin changelist",
         "",

@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import runpy
 import shutil
 import signal
 import subprocess
@@ -73,7 +74,10 @@ def recreate_database(admin_url: str, name: str) -> None:
 
 
 class Server:
-    def __init__(self, env: dict, port: int, workers: int, threads: int):
+    """gunicorn with the settings production uses (gunicorn.conf.py: sync workers, two per core
+    plus one); `workers` overrides the count only, for the one-worker export server."""
+
+    def __init__(self, env: dict, port: int, workers: int | None = None):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         # The server's errors (a 500's traceback) go to a file the failure message names.
@@ -83,9 +87,8 @@ class Server:
         self.process = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "gunicorn"), "cms.wsgi:application",
-                "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-                "--worker-class", "gthread" if threads > 1 else "sync", "--backlog", "2048",
-                "--log-level", "warning", "--timeout", "600",
+                "--config", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+                *(["--workers", str(workers)] if workers else []), "--log-level", "warning", "--timeout", "600",
             ],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True,
         )
@@ -245,8 +248,9 @@ def main() -> None:
         KEYLINE_REDEEM_RATE_ADDRESS="100000000/1m", KEYLINE_REDEEM_RATE_HARDWARE_ID="100000000/1m",
         DB_CONN_MAX_AGE="600", LOG_LEVEL="WARNING",
     )
-    cores = os.cpu_count() or 2
-    server = Server(server_env, port, workers=cores * 2, threads=4)
+    server_settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    results["server"] = f"gunicorn, {server_settings['workers']} {server_settings['worker_class']} workers (gunicorn.conf.py)"
+    server = Server(server_env, port)
     try:
         results["window"] = measure_window(server, data, duration, provider_cookie, sub_cookie, admin_cookie, some_code_prefix)
         results["unit_status"] = measure_unit_status(server, data, duration, provider_key)
@@ -427,7 +431,7 @@ def measure_export(server_env, port, cookie, scale) -> dict:
         ("period=30 (about a third)", f"{every_state}&period_days=30", Code.objects.filter(period_days=30).count()),
         ("all codes", every_state, Code.objects.count()),
     ):
-        server = Server(server_env, port, workers=1, threads=1)
+        server = Server(server_env, port, workers=1)
         try:
             worker = server.worker_pids()[0]
             before = peak_rss_mb(worker)
