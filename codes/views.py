@@ -28,10 +28,6 @@ REVOKE = BulkAction(gettext_lazy("Revoke"), "codes:bulk_revoke", "outline-danger
 SEND = BulkAction(gettext_lazy("Send by e-mail"), "mail:send", "outline-dark", selected_only=True)
 
 
-def _state_label(row) -> str:
-    return str(CodeState(row["state"]).label)
-
-
 def _days_left(row):
     if row["state"] in (CodeState.EXPIRED, CodeState.REVOKED):
         return ""
@@ -55,7 +51,7 @@ class CodeListView(ObjectListView):
     # Each column reads a row of EXPORT_FIELDS (see get_export_queryset).
     export_columns = [
         ExportColumn(gettext_lazy("Code"), lambda r: code_text.display(r["text"])),
-        ExportColumn(gettext_lazy("State"), _state_label),
+        ExportColumn(gettext_lazy("State"), lambda r: r["state"], choices=CodeState.choices),
         ExportColumn(gettext_lazy("Unit"), lambda r: r["unit__name"] or ""),
         ExportColumn(gettext_lazy("Hardware id"), lambda r: r["unit__hardware_id"] or ""),
         ExportColumn(gettext_lazy("Shared with"), lambda r: r["holder__name"]),

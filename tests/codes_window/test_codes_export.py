@@ -121,3 +121,11 @@ def test_given_an_invalid_filter_when_exporting_then_no_file_is_sent_and_the_err
 def test_given_nobody_signed_in_when_exporting_then_it_redirects_to_sign_in(window, client):
     response = client.get(f"{URL}?export=csv")
     assert response.status_code == 302
+
+
+def test_given_a_french_user_when_exporting_then_headers_and_states_are_in_french(window, signed_in):
+    client = signed_in(window.network.provider_admin)
+    client.cookies["django_language"] = "fr"
+    response = client.get(f"{URL}?state=running&export=csv", HTTP_ACCEPT_LANGUAGE="fr")
+    (row,) = csv_rows(response)
+    assert row["État"] == "En cours"
