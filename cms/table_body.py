@@ -8,8 +8,8 @@ accessor again (looking for a `get_FOO_display`), recomputes the column's `<td>`
 `render_body(table)` gives the same HTML (the same cell values, links, defaults, attributes,
 localisation and escaping) and does once per column what does not change from row to row: the
 `<td>` attributes (unless one of them is computed per record), the accessor, whether the value is
-a choice label. Each cell still goes through the column's own `render` / `render_FOO`, with the
-arguments it asks for, and its link. `tests/ui/test_table_body.py` holds every table of the
+a choice label, which arguments its `render` asks for. Each cell still goes through the column's
+own `render` / `render_FOO`, with those arguments, and its link. `tests/ui/test_table_body.py` holds every table of the
 product to django-tables2's own rendering of the same rows.
 """
 
@@ -21,7 +21,7 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django_tables2.columns.linkcolumn import BaseLinkColumn
-from django_tables2.utils import A, call_with_appropriate
+from django_tables2.utils import A, signature
 
 from .html import escape
 
@@ -40,6 +40,9 @@ class _Column:
         self.path, _separator, self.remainder = self.accessor.rpartition(self.accessor.SEPARATOR)
         self.parent_accessor = A(self.path)
         self.render = bound_column.render
+        # The arguments `render` asks for, read once: `call_with_appropriate` inspects the
+        # signature again for every cell, a sixth of the page.
+        self.render_args, self.render_takes_all = signature(self.render)
         self.link = bound_column.link
         self.default = bound_column.default
         self.empty_values = self.column.empty_values
@@ -87,7 +90,12 @@ class _Column:
             "value": value, "record": record, "column": self.column, "bound_column": self.bound,
             "bound_row": row, "table": row.table,
         }
-        content = call_with_appropriate(self.render, kwargs)
+        if self.render_takes_all:
+            content = self.render(**kwargs)
+        elif all(arg in kwargs for arg in self.render_args):
+            content = self.render(**{arg: kwargs[arg] for arg in self.render_args})
+        else:
+            content = None  # as `call_with_appropriate` does when an argument is missing
         return self.link(content, **kwargs) if self.link else content
 
     def td_attributes(self, record, value) -> str:
