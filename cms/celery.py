@@ -20,4 +20,9 @@ app.conf.beat_schedule = {
         "task": "codes.tasks.codes_archive_expired_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Hourly, so each account gets its mails in its own morning; each is sent once a day at most.
+    "notices-mail-due": {
+        "task": "codes.tasks.notices_mail_due_task",
+        "schedule": crontab(minute=5),
+    },
 }

@@ -247,6 +247,8 @@ KEYLINE_REDEEM_RATE_HARDWARE_ID = env.str("KEYLINE_REDEEM_RATE_HARDWARE_ID", def
 KEYLINE_REDEEM_CONFIRM_MAX_AGE = env.int("KEYLINE_REDEEM_CONFIRM_MAX_AGE", default=15 * 60)
 # Most codes one "send by e-mail" action may send.
 KEYLINE_MAIL_MAX_CODES = env.int("KEYLINE_MAIL_MAX_CODES", default=500)
+# Expiry-notice mails go out once a day from this hour, in each account's time zone (the job runs hourly).
+KEYLINE_NOTICE_MAIL_HOUR = env.int("KEYLINE_NOTICE_MAIL_HOUR", default=7)
 if not REDIS_URL:
     # The embedded default has no Redis. Its file cache cannot count: `incr` there is a get and
     # a set that also resets the entry's expiry, so a limit would lapse early. The counts live

@@ -195,6 +195,22 @@ class ExpiryNotice(models.Model):
         return self.name
 
 
+class NoticeMailed(models.Model):
+    """A notice e-mailed to a user on one day (the user's account's local day): the daily job
+    sends each notice at most once a day to each user, and a show-once notice once in all."""
+
+    notice = models.ForeignKey(ExpiryNotice, on_delete=models.CASCADE, related_name="mailed_to")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice", "user", "day"], name="notice_mailed_once_a_day")]
+
+    def __str__(self):
+        return f"{self.notice} mailed to {self.user_id} on {self.day}"
+
+
 class NoticeSeen(models.Model):
     """Which user has seen a show-once notice."""
 

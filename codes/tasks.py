@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from celery import shared_task
 from django.core.cache import cache
 
-from . import services
+from . import notice_mail, services
 
 LOCK_SECONDS = 15 * 60
 
@@ -42,3 +42,11 @@ def codes_archive_expired_task() -> dict:
 @shared_task
 def batch_fill_task(batch_id: int) -> int:
     return services.batch_fill(batch_id=batch_id).generated_count
+
+
+@shared_task
+def notices_mail_due_task() -> dict:
+    with _single_run("notices_mail_due") as acquired:
+        if not acquired:
+            return {"skipped": True}
+        return {"sent": notice_mail.notices_mail_due()}
