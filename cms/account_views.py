@@ -200,7 +200,10 @@ class AccountActiveView(AccountObjectMixin, ServiceFormView):
     def explanation(self):
         if self.active:
             return _("Its users can sign in again.")
-        return _("Its users can no longer sign in. Nothing is deleted: its units, codes and history stay.")
+        return " ".join([
+            _("Its users can no longer sign in. Nothing is deleted: its units, codes and history stay."),
+            _("The accounts below it are disabled with it; enabling it again enables them too."),
+        ])
 
     def get_form(self, data=None):
         from django import forms

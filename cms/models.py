@@ -38,6 +38,12 @@ class Account(MP_Node):
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Users of a disabled account cannot sign in.")
     )
+    #: The account whose disabling disabled this one: itself, or an account above it (disabling
+    #: an account disables its whole branch; enabling it again enables what it disabled, not the
+    #: accounts below that were disabled on their own). Empty while active.
+    disabled_by = models.ForeignKey(
+        "self", verbose_name=_("disabled by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

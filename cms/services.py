@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -144,16 +145,47 @@ def account_update(*, actor, account: Account, name: str, time_zone: str) -> Acc
 
 
 def account_set_active(*, actor, account: Account, active: bool) -> Account:
-    """Disable (or enable again) an account strictly below the actor's own. Nothing is deleted:
-    the users of a disabled account cannot sign in, its units and codes stay where they are."""
+    """Disable (or enable again) an account strictly below the actor's own, with its branch.
+    Nothing is deleted: the users of a disabled account cannot sign in, its units and codes stay
+    where they are.
+
+    Disabling an account disables every account below it too (a reseller that stops trading
+    takes its sub-resellers and customers with it); each records who disabled it
+    (`Account.disabled_by`). Enabling the account again enables exactly the accounts its
+    disabling disabled: one below that was disabled on its own stays disabled. An account
+    cannot be enabled while an account above it is disabled."""
     scope = _require_admin(actor)
     _in_scope(scope, account, strictly=True)
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
-        if account.is_active != active:
-            account.is_active = active
-            account.save(update_fields=["is_active"])
-            accounts_changed()  # its users' tokens stop (or start again) working at once
+        # The branch and the accounts above it, locked in path order (the order every writer of
+        # the tree takes), so two admins changing nested accounts at once cannot interleave.
+        above = [account.path[:end] for end in range(account.steplen, len(account.path), account.steplen)]
+        locked = list(
+            Account.objects.filter(Q(path__startswith=account.path) | Q(path__in=above))
+            .order_by("path").select_for_update()
+        )
+        account = next(a for a in locked if a.pk == account.pk)
+        ancestors = [a for a in locked if a.path in above]
+        branch = Account.objects.filter(path__startswith=account.path)
+        if active:
+            disabled_above = [a for a in ancestors if not a.is_active]
+            if disabled_above:
+                raise DomainError(
+                    _("%(account)s is disabled: enable it first.") % {"account": disabled_above[0].name},
+                    code="invalid_state",
+                )
+            changed = branch.filter(Q(disabled_by=account) | Q(pk=account.pk, is_active=False)).update(
+                is_active=True, disabled_by=None
+            )
+        else:
+            # Also taken over: accounts this branch holds disabled only because an account above
+            # disabled them, so enabling that one later leaves this branch disabled.
+            changed = branch.filter(
+                Q(is_active=True) | Q(disabled_by__in=[a.pk for a in ancestors]) | Q(pk=account.pk)
+            ).exclude(disabled_by=account).update(is_active=False, disabled_by=account)
+        if changed:
+            accounts_changed()  # their users' tokens stop (or start again) working at once
+        account.refresh_from_db()
     return account
 
 
