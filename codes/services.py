@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Q
+from django.db.models import BigIntegerField, BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Mod
 from django.db.models.lookups import Exact
@@ -889,6 +889,19 @@ def _pk_in(ids, field: str = "pk") -> Q:
     return Q(**{f"{field}__in": ids})
 
 
+def _any_of(model, ids, field: str = "pk") -> Q:
+    """`field IN ids` as `field = ANY(array)` on PostgreSQL: for the side of an OR. The planner
+    answers each side of `A = ANY(..) OR B = ANY(..)` from its index (a BitmapOr); with `_pk_in`'s
+    subqueries it walked the whole primary key instead (0.7 s per chunk of 5,000 on 1M codes)."""
+    ids = list(ids)
+    if connection.vendor != "postgresql":
+        return Q(**{f"{field}__in": ids})
+    column = model._meta.pk.column if field == "pk" else model._meta.get_field(field).column
+    quote = connection.ops.quote_name
+    sql = f"{quote(model._meta.db_table)}.{quote(column)} = ANY(%s::bigint[])"
+    return Q(RawSQL(sql, (ids,), output_field=BooleanField()))
+
+
 def _ids_update(model, ids: list[int], **values) -> None:
     for start in range(0, len(ids), 5000):
         model.objects.filter(_pk_in(ids[start : start + 5000])).update(**values)
@@ -945,8 +958,8 @@ def codes_expire_due(
             rows = [
                 _JobRow(*values)
                 for values in Code.objects.filter(
-                    (_pk_in(off_unit) & Q(unit__isnull=True))
-                    | (_pk_in(units, "unit_id") & Q(status__in=ON_UNIT_STATES))
+                    (_any_of(Code, off_unit) & Q(unit__isnull=True))
+                    | (_any_of(Code, units, "unit") & Q(status__in=ON_UNIT_STATES))
                 )
                 .order_by("pk")
                 .select_for_update(of=("self",), no_key=True)
