@@ -109,7 +109,7 @@ def write_markdown(results: dict, path: Path) -> None:
         "",
         "| job | amount | seconds | rate | target |",
         "|---|---|---|---|---|",
-        f"| `codes_expire_due` ({e['made_due']}) | {e['expired']:,} codes, {e['units_changed']:,} units, "
+        f"| `codes_expire_due_parallel`, {e.get('workers', 1)} worker(s) ({e['made_due']}) | {e['expired']:,} codes, {e['units_changed']:,} units, "
         f"{e['audit_rows']:,} audit rows | {e['seconds']} | {e['codes_per_second']:,} codes/s | "
         f"≥ 10,000/s: {_mark(e['codes_per_second'] >= TARGETS['expiry_codes_per_s'])} |",
         f"| `batch_generate` | {b['generated']:,} codes | {b['seconds']} | {round(b['generated'] / b['seconds']) if b['seconds'] else 0:,} codes/s | "

@@ -11,6 +11,7 @@ nothing.
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -18,8 +19,10 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, BooleanField, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Mod
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -833,6 +836,15 @@ class ExpiryRun:
     expired: int = 0
     started: int = 0
     units_changed: int = 0
+    workers: int = 1
+
+    def __add__(self, other: "ExpiryRun") -> "ExpiryRun":
+        return ExpiryRun(
+            expired=self.expired + other.expired,
+            started=self.started + other.started,
+            units_changed=self.units_changed + other.units_changed,
+            workers=self.workers + other.workers,
+        )
 
 
 def _due_q(now: datetime) -> Q:
@@ -841,6 +853,19 @@ def _due_q(now: datetime) -> Q:
         | Q(status=CodeState.SCHEDULED, activated_at__lte=now)
         | Q(status=CodeState.AVAILABLE, use_by__lt=now.date())
     )
+
+
+def _partition_q(partition: tuple[int, int]) -> Q:
+    """The codes of partition k of n: a code on a unit goes with its unit (so a unit's whole chain
+    is always in one partition), a code on no unit by its own id. The partial indexes of `_due_q`
+    still find the due rows; this is a filter on the rows they return."""
+    k, n = partition
+    if not (n >= 1 and 0 <= k < n):
+        raise ValueError(f"partition {partition!r}: want (k, n) with 0 <= k < n")
+    if n == 1:
+        return Q()
+    key = Mod(Coalesce("unit_id", "id", output_field=BigIntegerField()), n, output_field=BigIntegerField())
+    return Q(Exact(key, k))
 
 
 class _JobRow(NamedTuple):
@@ -864,12 +889,27 @@ def _pk_in(ids, field: str = "pk") -> Q:
     return Q(**{f"{field}__in": ids})
 
 
+def _any_of(model, ids, field: str = "pk") -> Q:
+    """`field IN ids` as `field = ANY(array)` on PostgreSQL: for the side of an OR. The planner
+    answers each side of `A = ANY(..) OR B = ANY(..)` from its index (a BitmapOr); with `_pk_in`'s
+    subqueries it walked the whole primary key instead (0.7 s per chunk of 5,000 on 1M codes)."""
+    ids = list(ids)
+    if connection.vendor != "postgresql":
+        return Q(**{f"{field}__in": ids})
+    column = model._meta.pk.column if field == "pk" else model._meta.get_field(field).column
+    quote = connection.ops.quote_name
+    sql = f"{quote(model._meta.db_table)}.{quote(column)} = ANY(%s::bigint[])"
+    return Q(RawSQL(sql, (ids,), output_field=BooleanField()))
+
+
 def _ids_update(model, ids: list[int], **values) -> None:
     for start in range(0, len(ids), 5000):
         model.objects.filter(_pk_in(ids[start : start + 5000])).update(**values)
 
 
-def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = None, actor=SYSTEM) -> ExpiryRun:
+def codes_expire_due(
+    *, now: datetime | None = None, chunk_size: int | None = None, actor=SYSTEM, partition: tuple[int, int] = (0, 1)
+) -> ExpiryRun:
     """Record what the clock has decided: expirations (and lapsed use-by dates), starts of
     scheduled codes, and the units these leave active or deactivated. Works in bounded chunks,
     one transaction each; idempotent; two runs at once record each change exactly once (the
@@ -884,8 +924,13 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
 
     Without `now`, each chunk reads the clock again once its rows are locked: a run that waited
     for a service's locks must not judge that service's changes by an earlier moment (it would
-    take a code the service just started for one not started yet, and deactivate its unit)."""
+    take a code the service just started for one not started yet, and deactivate its unit).
+
+    `partition=(k, n)` takes only the due codes of partition k of n (`_partition_q`): a code on a
+    unit goes with its unit, so the n partitions are disjoint sets of units and chains, and n runs
+    side by side (`codes_expire_due_parallel`) never wait for each other's locks."""
     fixed_now = now
+    in_partition = _partition_q(partition)
     chunk_size = chunk_size or settings.KEYLINE_EXPIRY_CHUNK
     run = ExpiryRun()
     while True:
@@ -894,7 +939,9 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
             # No ORDER BY (not even Code's default "-pk", which made PostgreSQL walk the primary key
             # backwards through the whole table): the partial indexes answer the three branches and
             # the scan stops at the limit; the rows are locked in primary-key order below.
-            due = list(Code.objects.filter(_due_q(now)).order_by().values_list("pk", "unit_id")[:chunk_size])
+            due = list(
+                Code.objects.filter(_due_q(now), in_partition).order_by().values_list("pk", "unit_id")[:chunk_size]
+            )
             if not due:
                 return run
             unit_ids = sorted({unit_id for _pk_, unit_id in due if unit_id is not None})
@@ -911,8 +958,8 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
             rows = [
                 _JobRow(*values)
                 for values in Code.objects.filter(
-                    (_pk_in(off_unit) & Q(unit__isnull=True))
-                    | (_pk_in(units, "unit_id") & Q(status__in=ON_UNIT_STATES))
+                    (_any_of(Code, off_unit) & Q(unit__isnull=True))
+                    | (_any_of(Code, units, "unit") & Q(status__in=ON_UNIT_STATES))
                 )
                 .order_by("pk")
                 .select_for_update(of=("self",), no_key=True)
@@ -952,6 +999,49 @@ def codes_expire_due(*, now: datetime | None = None, chunk_size: int | None = No
             return run
 
 
+def _expiry_workers(workers: int | None) -> int:
+    """How many partitions the expiry job runs side by side. One on SQLite (a single writer), and
+    one inside a caller's transaction: another connection could not see its uncommitted rows, and
+    the job's chunks are meant to commit one by one."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, workers if workers is not None else settings.KEYLINE_EXPIRY_WORKERS)
+
+
+def codes_expire_due_parallel(
+    *, now: datetime | None = None, chunk_size: int | None = None, actor=SYSTEM, workers: int | None = None
+) -> ExpiryRun:
+    """`codes_expire_due` as the clock's jobs run it: on PostgreSQL, partitions 0..n-1 at once
+    (n = `workers`, by default `settings.KEYLINE_EXPIRY_WORKERS`), each on its own thread and
+    database connection, so the database's work (the status UPDATE and its indexes, the audit
+    rows and their foreign-key checks at commit) is spread over n backends. Otherwise one serial
+    run (`_expiry_workers`). Returns the sum of the partitions' runs; `workers` says how many ran.
+
+    Every partition runs to its end; then an exception raised in any of them is raised here. The
+    chunks that committed stay committed: the job is idempotent, and the next run finishes the rest."""
+    n = _expiry_workers(workers)
+    if n == 1:
+        return codes_expire_due(now=now, chunk_size=chunk_size, actor=actor)
+
+    def run_partition(k: int) -> ExpiryRun:
+        try:
+            return codes_expire_due(now=now, chunk_size=chunk_size, actor=actor, partition=(k, n))
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="codes-expire-due") as pool:
+        futures = [pool.submit(run_partition, k) for k in range(n)]
+    errors = [future.exception() for future in futures if future.exception() is not None]
+    for error in errors[1:]:
+        logger.error("codes_expire_due: another partition failed too", exc_info=error)
+    if errors:
+        raise errors[0]
+    total = ExpiryRun(workers=0)
+    for future in futures:
+        total += future.result()
+    return total
+
+
 def _record_unit_flags(units: dict[int, bool], unit_ids: set[int], *, now, actor) -> int:
     """The set-based twin of `_record_unit_states` for locked units given as {id: is_active}."""
     ids = [i for i in unit_ids if i in units]
@@ -983,7 +1073,7 @@ def codes_archive_expired(*, now: datetime | None = None, chunk_size: int | None
     changes no unit's state and needs no unit lock."""
     now = now or timezone.now()
     chunk_size = chunk_size or settings.KEYLINE_EXPIRY_CHUNK
-    codes_expire_due(now=now, chunk_size=chunk_size, actor=actor)
+    codes_expire_due_parallel(now=now, chunk_size=chunk_size, actor=actor)
     archived = 0
     while True:
         with transaction.atomic():

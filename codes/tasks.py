@@ -27,7 +27,7 @@ def codes_expire_due_task() -> dict:
     with _single_run("codes_expire_due") as acquired:
         if not acquired:
             return {"skipped": True}
-        run = services.codes_expire_due()
+        run = services.codes_expire_due_parallel()
         return {"expired": run.expired, "started": run.started, "units_changed": run.units_changed}
 
 
