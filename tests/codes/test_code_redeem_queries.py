@@ -57,9 +57,12 @@ def test_a_redemption_behind_running_cover_costs_five_statements(network, clock,
     assert refresh(code).status == CodeState.SCHEDULED
 
 
-def test_an_api_redemption_adds_only_the_token_lookup(network, harvest_unit, clock, settings):
+def test_an_api_redemption_adds_only_the_token_lookup_and_none_once_the_token_is_cached(
+    network, harvest_unit, clock, settings
+):
     """Through POST /api/v1/redeem/: the token (one query; last_used_at is written at most once a
-    minute, here the first time) and the service's six."""
+    minute, here the first time) and the service's six. The next call finds the token in the
+    cache (cms.authentication.token_entry): the service's statements only."""
     from rest_framework.test import APIClient
 
     from cms.models import ApiToken
@@ -76,3 +79,12 @@ def test_an_api_redemption_adds_only_the_token_lookup(network, harvest_unit, clo
     assert response.status_code == 200, response.content
     statements = data_statements(queries)
     assert len(statements) == 1 + 1 + 6, "\n".join(statements)
+
+    other_unit = factories.unit(network.harvest, actor=network.provider_admin, hardware_id="356938035643817")
+    code = code_for(network, holder=network.north_farms, period_days=30)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/redeem/", {"code": code.text, "unit": other_unit.hardware_id}, format="json")
+
+    assert response.status_code == 200, response.content
+    statements = data_statements(queries)
+    assert len(statements) == 6, "\n".join(statements)
