@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -671,7 +671,7 @@ def _redeem(typed_code, typed_hardware_id, *, actor, client_address, now, found)
         raise
 
 
-def _refuse_without_unit(canonical: str, hardware_id: str, *, own_account, found: dict):
+def _refuse_without_unit(canonical: str, hardware_id: str, *, own_account, found: dict) -> NoReturn:
     """Why a redemption found no unit to lock: no such code (or another provider's, for the
     caller) is "not valid"; so is a unit that exists only at another provider than the code's
     (issue 5); otherwise no unit can take the code. Always raises."""
