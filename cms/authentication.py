@@ -154,6 +154,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
     def authenticate_key(self, key: str):
         token = (
             ApiToken.objects.select_related("user__account")
+            .defer("user__password")  # the user is kept in the cache (`token_entry`): not its password hash
             .filter(key_hash=ApiToken.hash_key(key))
             .first()
         )

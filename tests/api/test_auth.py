@@ -247,3 +247,19 @@ def test_given_redis_and_a_warm_token_when_it_is_deleted_then_the_next_write_is_
     assert _redeem(client, acme_codes[0], harvest_unit).status_code == 200
     _delete_token(network)
     assert_error(_redeem(client, acme_codes[1], harvest_unit), 401, "authentication_failed")
+
+
+def test_given_a_token_used_when_its_entry_is_cached_then_the_entry_holds_no_password_hash(network, api_for):
+    import pickle
+
+    from django.core.cache import cache
+
+    from cms.authentication import token_key
+
+    _token, key = ApiToken.issue(user=network.north_admin, name="tracker")
+    assert token_client(key).get("/api/v1/units/").status_code == 200
+
+    entry = cache.get(token_key(ApiToken.hash_key(key)))
+    assert entry["user"].pk == network.north_admin.pk and entry["token"].pk == _token.pk
+    assert "password" in entry["user"].get_deferred_fields()
+    assert network.north_admin.password.encode() not in pickle.dumps(entry)
