@@ -1,17 +1,19 @@
 """Personal API tokens: `Authorization: Token <key>`.
 
 Only the SHA-256 hash of a key is stored (`cms.ApiToken`); the key itself is shown once, when
-it is created (profile page, or `manage.py api_token USERNAME`). Looking a key up costs one
-indexed query (token, user and account together); `last_used_at` is written at most once a
-minute per token, with a single UPDATE, so the hot path (a tracking server asking about a unit)
-stays cheap.
+it is created (profile page, or `manage.py api_token USERNAME`). Looking a key up in the
+database costs one indexed query (token, user and account together); `last_used_at` is written
+at most once a minute per token, with a single UPDATE.
 
-The unit-status call (issue 7) goes further: it keeps what a key resolved to in the cache for
-KEYLINE_TOKEN_CACHE_SECONDS (`token_record`), so a warm call asks the database nothing.
-Deleting a token, or changing a user or an account, changes a version (`cms.hotcache`) that
-every entry is checked against on use, so the change takes effect at once.
+Every API call (and the unit-status call, issue 7) keeps what a key resolved to -- the token,
+its user and the user's account -- in the cache for KEYLINE_TOKEN_CACHE_SECONDS
+(`token_entry`), so a warm call costs one cache round trip instead of that query. Deleting a
+token, or changing a user or an account, changes a version (`cms.hotcache`) that every entry is
+checked against, in that same round trip, on each use: the change takes effect at once, for
+writes as for reads.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,8 +25,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .errors import DomainError, NotFound
-from .hotcache import hot_key, logins_changed
+from .hotcache import accounts_version_key, hot_key, logins_changed, logins_version_key
 from .models import ApiToken
+
+logger = logging.getLogger(__name__)
 
 KEYWORD = "Token"
 #: How stale `last_used_at` may get before a request writes it again.
@@ -71,31 +75,51 @@ def token_key(key_hash: str) -> str:
     return hot_key("token", key_hash)
 
 
-def token_record(key: str, *, cached: dict | None, versions: tuple) -> dict | None:
-    """What a key stands for on the hot path: {"account_id", "account_path", "account_depth",
-    "versions"} of an active user of an active account, or None (no such key, disabled, no
-    account: the caller then answers through the API's own authentication, with its 401).
+def token_versions_keys() -> list[str]:
+    """The version keys a token entry is checked against, in the order of its "versions"."""
+    return [accounts_version_key(), logins_version_key()]
+
+
+def token_entry(key: str, *, cached: dict | None, versions: tuple) -> dict:
+    """What a key stands for: {"user", "token", "account_id", "account_path", "account_depth",
+    "versions"}, the user coming with its account (None for a user without one). Raises
+    `AuthenticationFailed` like `TokenAuthentication.authenticate_key`.
 
     `cached` is the entry read from the cache (or None) and `versions` the accounts and logins
-    versions read in the same round trip, before the database. A missing or outdated entry is
-    rebuilt by `TokenAuthentication.authenticate_key` -- the same checks, and the same
-    `last_used_at` bookkeeping, as any other API call -- and stored for
-    KEYLINE_TOKEN_CACHE_SECONDS, which is also the resolution of `last_used_at`
-    (LAST_USED_RESOLUTION)."""
+    versions read in the same round trip, *before* the database: an entry is stored under the
+    versions read before it was built, so a change committed meanwhile (which sets new versions
+    after its commit) is never hidden by it (`cms.hotcache`). A missing or outdated entry is
+    rebuilt by `authenticate_key` -- the same checks, and the same `last_used_at` bookkeeping,
+    as without the cache -- and stored for KEYLINE_TOKEN_CACHE_SECONDS, which is also the
+    resolution of `last_used_at` (LAST_USED_RESOLUTION)."""
     if cached is not None and cached["versions"] == versions:
         return cached
+    user, token = TokenAuthentication().authenticate_key(key)
+    account = user.account
+    entry = {
+        "user": user,
+        "token": token,
+        "account_id": account.pk if account is not None else None,
+        "account_path": account.path if account is not None else None,
+        "account_depth": account.depth if account is not None else None,
+        "versions": versions,
+    }
     try:
-        user, _token = TokenAuthentication().authenticate_key(key)
+        cache.set(token_key(ApiToken.hash_key(key)), entry, settings.KEYLINE_TOKEN_CACHE_SECONDS)
+    except Exception:  # the cache is unreachable: the next call asks the database again
+        logger.exception("could not store a token entry")
+    return entry
+
+
+def token_record(key: str, *, cached: dict | None, versions: tuple) -> dict | None:
+    """The unit-status call's view of a key: its `token_entry` when the key belongs to an
+    active user of an active account, or None (no such key, disabled, no account: the caller
+    then answers through the API's own authentication, with its 401)."""
+    try:
+        entry = token_entry(key, cached=cached, versions=versions)
     except exceptions.AuthenticationFailed:
         return None
-    account = user.account
-    if account is None or not account.is_active:
-        return None
-    record = {
-        "account_id": account.pk, "account_path": account.path, "account_depth": account.depth, "versions": versions
-    }
-    cache.set(token_key(ApiToken.hash_key(key)), record, settings.KEYLINE_TOKEN_CACHE_SECONDS)
-    return record
+    return entry if entry["account_id"] is not None else None
 
 
 # --- authentication ---------------------------------------------------------------------------
@@ -114,11 +138,23 @@ class TokenAuthentication(authentication.BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        return self.authenticate_key(key)
+        return self.authenticate_cached(key)
+
+    def authenticate_cached(self, key: str):
+        """`authenticate_key` through the cache (`token_entry`): one round trip when warm."""
+        entry_key, version_keys = token_key(ApiToken.hash_key(key)), token_versions_keys()
+        try:
+            got = cache.get_many([entry_key, *version_keys])
+        except Exception:  # the cache is unreachable: the database answers, and nothing is stored
+            logger.exception("could not read the token cache; asking the database")
+            return self.authenticate_key(key)
+        entry = token_entry(key, cached=got.get(entry_key), versions=tuple(got.get(k) for k in version_keys))
+        return entry["user"], entry["token"]
 
     def authenticate_key(self, key: str):
         token = (
             ApiToken.objects.select_related("user__account")
+            .defer("user__password")  # the user is kept in the cache (`token_entry`): not its password hash
             .filter(key_hash=ApiToken.hash_key(key))
             .first()
         )

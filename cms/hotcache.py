@@ -96,8 +96,17 @@ def versions_renew(keys: Iterable[str], *, hardware_ids: Iterable[str] | None = 
 
     def change():
         LOCAL.forget(scope)
-        cache.set_many({key: new_version() for key in keys}, VERSION_SECONDS)
-        _publish(scope)
+        versions = {key: new_version() for key in keys}
+        if not _publishing():
+            cache.set_many(versions, VERSION_SECONDS)
+            return
+        # The new versions and the message in one round trip (a redemption makes this change
+        # twice), and in one MULTI/EXEC: a process that reads the message finds the new versions.
+        with cache.client.get_client(write=True).pipeline() as pipe:
+            for key, version in versions.items():
+                cache.set(key, version, VERSION_SECONDS, client=pipe)
+            pipe.publish(_channel(), _message(scope))
+            pipe.execute()
 
     forget_now_and_on_commit(change)
 
@@ -171,9 +180,13 @@ def _channel() -> str:
     return cache.make_key("hot:changes")
 
 
-def _publish(scope: list[str] | None) -> None:
-    if settings.KEYLINE_STATUS_LOCAL_TIER and hasattr(cache, "client"):
-        cache.client.get_client(write=True).publish(_channel(), "*" if scope is None else json.dumps(scope))
+def _publishing() -> bool:
+    """Whether changes are published on the changes channel (Redis, with the local tier on)."""
+    return settings.KEYLINE_STATUS_LOCAL_TIER and hasattr(cache, "client")
+
+
+def _message(scope: list[str] | None) -> str:
+    return "*" if scope is None else json.dumps(scope)
 
 
 def local_tier() -> LocalTier | None:

@@ -13,6 +13,8 @@ open every transaction with BEGIN IMMEDIATE, which serialises writers instead.
 
 from collections.abc import Iterable
 
+from django.db.models import Subquery
+
 from units.cover_cache import units_changed
 from units.models import Unit
 
@@ -35,13 +37,17 @@ def lock_units(unit_ids: Iterable[int]) -> dict[int, Unit]:
     return units
 
 
-def lock_unit_by_hardware_id(provider_id: int, hardware_id: str) -> Unit | None:
-    """Find a provider's unit by its hardware id and lock it in the same query (the redemption
-    path: one statement instead of a read and a lock). Like `lock_units`, gives up the unit's
-    cached cover record."""
+def lock_unit_for_code(code_text: str, hardware_id: str) -> Unit | None:
+    """Find the unit with this hardware id of the provider whose code this is, and lock it, in
+    one statement (the redemption path: a hardware id is unique only within a provider, and the
+    code, locked next, comes after its unit). The unit comes with its owner and `code_id`, the
+    code's id; None when there is no such code, or no such unit at the code's provider. Like
+    `lock_units`, gives up the unit's cached cover record."""
+    code = Code.objects.filter(text=code_text).order_by()
     unit = next(
         iter(
-            Unit.objects.filter(provider_id=provider_id, hardware_id=hardware_id)
+            Unit.objects.filter(provider_id=Subquery(code.values("provider_id")[:1]), hardware_id=hardware_id)
+            .annotate(code_id=Subquery(code.values("pk")[:1]))
             .select_related("owner")
             .order_by()
             .select_for_update(of=("self",), no_key=True)[:1]

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -36,7 +36,7 @@ from units.cover_cache import units_changed
 from units.models import Unit, normalize_hardware_id
 
 from . import text as code_text
-from .locking import lock_codes, lock_unit_by_hardware_id, lock_units
+from .locking import lock_codes, lock_unit_for_code, lock_units
 from .models import ON_UNIT_STATES, Batch, Code, CodeState
 from .selectors import code_state, code_use_by_passed
 
@@ -612,13 +612,16 @@ def code_redeem(
             return _redeem(code_text, hardware_id, actor=actor, client_address=client_address, now=now, found=found)
     except DomainError as refusal:
         with transaction.atomic():
+            code = found.get("code")
+            if code is None and "code_id" in found:  # known by its id only: read it for the entry
+                code = Code.objects.filter(pk=found["code_id"]).first()
             events_write(
                 [
                     event_build(
                         action=Action.REDEEM_REFUSED,
                         actor=actor,
                         occurred_at=now or timezone.now(),
-                        code=found.get("code"),
+                        code=code,
                         unit=found.get("unit"),
                         client_address=client_address,
                         details={"reason": refusal.code},
@@ -635,25 +638,22 @@ def _redeem(typed_code, typed_hardware_id, *, actor, client_address, now, found)
     own_account = None
     if is_person(actor):
         own_account = _require_writer(actor)
-    # A plain read by the unique text (no lock, no ORDER BY): `_attach_pairs` locks the code and
-    # reads it again. The provider comes along so that a user below the provider needs no query
-    # for its own provider (same tree: same first path step).
-    code = next(iter(Code.objects.filter(text=canonical).select_related("provider").order_by()[:1]), None)
-    if code is None or (own_account is not None and code.provider.path != own_account.provider_path):
-        raise _not_valid()
-    found["code"] = code
     hardware_id = normalize_hardware_id(typed_hardware_id)
-    # The unit is locked as it is found (units before codes, see `codes.locking`): its owner is
-    # then checked on the row that stays as read until the end of the transaction.
-    unit = lock_unit_by_hardware_id(code.provider_id, hardware_id)
-    if unit is None and Unit.objects.filter(hardware_id=hardware_id).exists():
-        raise _not_valid()  # the code is of another provider than the unit: "not valid" (issue 5)
-    if unit is None or (own_account is not None and not own_account.contains(unit.owner)):
+    # One statement finds the code's provider's unit by its hardware id and locks it (units
+    # before codes, see `codes.locking`); `_attach_pairs` then locks the code by the id that came
+    # along. The owner is checked on the locked row, which stays as read until the end.
+    unit = lock_unit_for_code(canonical, hardware_id)
+    if unit is None:
+        _refuse_without_unit(canonical, hardware_id, own_account=own_account, found=found)
+    if own_account is not None and own_account.provider_path != unit.owner.provider_path:
+        raise _not_valid()  # a code of another provider than the caller's (the unit is of the code's)
+    found["code_id"] = unit.code_id
+    if own_account is not None and not own_account.contains(unit.owner):
         raise DomainError(_("No unit with this hardware id can take this code."), code="unit_not_eligible")
     found["unit"] = unit
     try:
         return _attach_pairs(
-            [_Pairing(code.pk, unit.pk)],
+            [_Pairing(unit.code_id, unit.pk)],
             actor=actor,
             visible_from=None,
             now=now,
@@ -672,6 +672,19 @@ def _redeem(typed_code, typed_hardware_id, *, actor, client_address, now, found)
         if reason == "outside_branch":
             raise DomainError(_("No unit with this hardware id can take this code."), code="unit_not_eligible") from error
         raise
+
+
+def _refuse_without_unit(canonical: str, hardware_id: str, *, own_account, found: dict) -> NoReturn:
+    """Why a redemption found no unit to lock: no such code (or another provider's, for the
+    caller) is "not valid"; so is a unit that exists only at another provider than the code's
+    (issue 5); otherwise no unit can take the code. Always raises."""
+    code = next(iter(Code.objects.filter(text=canonical).select_related("provider").order_by()[:1]), None)
+    if code is None or (own_account is not None and code.provider.path != own_account.provider_path):
+        raise _not_valid()
+    found["code"] = code
+    if Unit.objects.filter(hardware_id=hardware_id).exists():
+        raise _not_valid()
+    raise DomainError(_("No unit with this hardware id can take this code."), code="unit_not_eligible")
 
 
 # --- batches ----------------------------------------------------------------------------------

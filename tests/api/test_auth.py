@@ -149,3 +149,117 @@ def test_given_a_user_with_the_most_tokens_when_creating_one_more_then_the_page_
     assert response.status_code == 400
     assert "delete one first" in str(response.context["form"].errors)
     assert ApiToken.objects.filter(user=network.north_admin).count() == MAX_TOKENS_PER_USER
+
+
+# --- the token cache (cms.authentication.token_entry) on writes -----------------------------------
+# Every API call, writes included, finds its token in the cache when warm. A change to the token,
+# its user or its account must still show in the very next call, and refuse it without a change.
+
+
+def _redeem(client, code, unit):
+    return client.post("/api/v1/redeem/", {"code": code.text, "unit": unit.hardware_id}, format="json")
+
+
+def _delete_token(network):
+    from cms.authentication import api_token_delete
+
+    api_token_delete(user=network.harvest_user, token_id=ApiToken.objects.get(user=network.harvest_user).pk)
+
+
+def _disable_user(network):
+    from cms.services import user_disable
+
+    user_disable(actor=network.north_admin, user=network.harvest_user)
+
+
+def _disable_account(network):
+    from cms.services import account_disable
+
+    account_disable(actor=network.north_admin, account=network.harvest)
+
+
+def _disable_user_in_the_admin(network):
+    network.harvest_user.is_active = False
+    network.harvest_user.save()  # outside the services: the signal receivers cover it
+
+
+def _make_viewer(network):
+    from cms.services import user_update
+
+    user_update(actor=network.north_admin, user=network.harvest_user, role="viewer")
+
+
+@pytest.mark.parametrize(
+    "change, status, code",
+    [
+        (_delete_token, 401, "authentication_failed"),
+        (_disable_user, 401, "authentication_failed"),
+        (_disable_account, 401, "authentication_failed"),
+        (_disable_user_in_the_admin, 401, "authentication_failed"),
+        (_make_viewer, 403, "permission_denied"),
+    ],
+    ids=["token deleted", "user disabled", "account disabled", "user edited directly", "role now viewer"],
+)
+def test_given_a_warm_token_when_its_token_user_or_account_changes_then_the_next_write_is_refused(
+    network, api_for, acme_codes, harvest_unit, change, status, code
+):
+    from codes.models import Code
+
+    client = api_for(network.harvest_user)
+    assert _redeem(client, acme_codes[0], harvest_unit).status_code == 200  # the token's entry is cached now
+
+    change(network)
+
+    assert_error(_redeem(client, acme_codes[1], harvest_unit), status, code)
+    assert Code.objects.get(pk=acme_codes[1].pk).unit_id is None
+
+
+def test_given_a_warm_token_when_writing_then_the_user_is_the_tokens_with_its_account(network, api_for, acme_codes, harvest_unit):
+    from audit.models import Action, Event
+
+    client = api_for(network.harvest_user)
+    for code in acme_codes[:2]:
+        assert _redeem(client, code, harvest_unit).status_code == 200
+    events = Event.objects.filter(action=Action.REDEEMED).order_by("pk")
+    assert [(e.actor_id, e.actor_account_id) for e in events] == [(network.harvest_user.pk, network.harvest.pk)] * 2
+
+
+def test_given_the_cache_is_unreachable_when_calling_then_the_database_authenticates(network, api_for, monkeypatch):
+    client = api_for(network.north_admin)
+
+    class Down:
+        def get_many(self, keys):
+            raise ConnectionError("cache unreachable")
+
+        def set(self, *args, **kwargs):
+            raise AssertionError("an entry stored without knowing the versions")
+
+    monkeypatch.setattr("cms.authentication.cache", Down())
+    assert client.get("/api/v1/units/").status_code == 200
+    assert_error(token_client("0" * 40).get("/api/v1/units/"), 401, "authentication_failed")
+
+
+@pytest.mark.redis
+def test_given_redis_and_a_warm_token_when_it_is_deleted_then_the_next_write_is_refused(
+    network, api_for, acme_codes, harvest_unit
+):
+    client = api_for(network.harvest_user)
+    assert _redeem(client, acme_codes[0], harvest_unit).status_code == 200
+    _delete_token(network)
+    assert_error(_redeem(client, acme_codes[1], harvest_unit), 401, "authentication_failed")
+
+
+def test_given_a_token_used_when_its_entry_is_cached_then_the_entry_holds_no_password_hash(network, api_for):
+    import pickle
+
+    from django.core.cache import cache
+
+    from cms.authentication import token_key
+
+    _token, key = ApiToken.issue(user=network.north_admin, name="tracker")
+    assert token_client(key).get("/api/v1/units/").status_code == 200
+
+    entry = cache.get(token_key(ApiToken.hash_key(key)))
+    assert entry["user"].pk == network.north_admin.pk and entry["token"].pk == _token.pk
+    assert "password" in entry["user"].get_deferred_fields()
+    assert network.north_admin.password.encode() not in pickle.dumps(entry)

@@ -93,3 +93,29 @@ def test_given_a_malformed_body_when_redeeming_then_400_and_nothing_is_counted(n
     api = api_for(network.harvest_user)
     for _ in range(3):
         assert_error(api.post("/api/v1/redeem/", {"code": "X"}, format="json"), 400, "validation_error")
+
+
+def test_given_running_and_scheduled_redemptions_then_each_answer_is_the_code_as_the_serializer_writes_it(
+    network, api_for, acme_codes, harvest_unit
+):
+    """The view writes its answer with one serializer made once (codes.api.views): each answer
+    is still that code's own, times in UTC."""
+    import datetime
+    import json
+
+    from django.utils import timezone
+    from rest_framework.renderers import JSONRenderer
+
+    from codes.api.serializers import RedemptionSerializer
+
+    api = api_for(network.harvest_user)
+    answers = [redeem(api, code.text, harvest_unit.hardware_id).json() for code in acme_codes[:2]]
+
+    with timezone.override(datetime.UTC):
+        expected = [
+            json.loads(JSONRenderer().render(RedemptionSerializer(Code.objects.get(pk=code.pk)).data))
+            for code in acme_codes[:2]
+        ]
+    assert answers == expected
+    assert [a["state"] for a in answers] == ["running", "scheduled"]
+    assert answers[0]["expires_at"] == answers[1]["activated_at"] and answers[0]["expires_at"].endswith("Z")

@@ -458,3 +458,29 @@ def test_given_the_local_tier_when_another_process_publishes_a_change_then_this_
             break
         time.sleep(0.01)
     assert tier.entries == {}
+
+
+@pytest.mark.redis
+def test_given_the_local_tier_when_a_code_is_attached_then_the_units_new_version_and_the_message_go_out(
+    network, acme_codes, harvest_unit, settings
+):
+    import json
+    import time
+
+    from cms import hotcache
+
+    ready_local_tier(settings)
+    pubsub = cache.client.get_client(write=False).pubsub()
+    pubsub.subscribe(hotcache._channel())
+    assert pubsub.get_message(timeout=5)["type"] == "subscribe"
+    before = cache.get(unit_version_key(harvest_unit.hardware_id))
+
+    code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.provider_admin)
+
+    deadline, messages = time.monotonic() + 5, []
+    while not messages and time.monotonic() < deadline:
+        if (message := pubsub.get_message(timeout=0.1)) is not None and message["type"] == "message":
+            messages.append(json.loads(message["data"]))
+    pubsub.close()
+    assert messages == [[harvest_unit.hardware_id]]
+    assert cache.get(unit_version_key(harvest_unit.hardware_id)) not in (None, before)

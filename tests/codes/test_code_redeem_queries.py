@@ -25,9 +25,10 @@ def harvest_unit(network):
 
 
 @pytest.mark.parametrize("who", ["customer", "provider"])
-def test_a_redemption_onto_a_unit_without_cover_costs_six_statements(network, clock, harvest_unit, who):
-    """Read the code; lock the unit; lock the code with the unit's chain; write the code; write
-    the unit's new state; write both audit entries."""
+def test_a_redemption_onto_a_unit_without_cover_costs_five_statements(network, clock, harvest_unit, who):
+    """Lock the unit of the code's provider (finding the code's id on the way); lock the code
+    with the unit's chain; write the code; write the unit's new state; write both audit
+    entries."""
     actor = network.harvest_user if who == "customer" else network.provider_admin
     code = code_for(network, holder=network.north_farms, period_days=30)
 
@@ -35,14 +36,14 @@ def test_a_redemption_onto_a_unit_without_cover_costs_six_statements(network, cl
         code_redeem(code_text=code.text, hardware_id=harvest_unit.hardware_id, actor=actor, client_address="203.0.113.9")
 
     statements = data_statements(queries)
-    assert len(statements) == 6, "\n".join(statements)
+    assert len(statements) == 5, "\n".join(statements)
     assert refresh(code).status == CodeState.RUNNING and refresh(harvest_unit).is_active
     assert [e.action for e in Event.objects.filter(unit=harvest_unit).order_by("pk")] == [
         Action.REDEEMED, Action.UNIT_ACTIVATED,
     ]
 
 
-def test_a_redemption_behind_running_cover_costs_five_statements(network, clock, harvest_unit):
+def test_a_redemption_behind_running_cover_costs_four_statements(network, clock, harvest_unit):
     """The unit is already active: its state needs no write (the chain decides it, no query);
     the code is scheduled behind the running one, with its audit entry."""
     running = code_for(network, holder=network.north_farms, period_days=30)
@@ -53,13 +54,16 @@ def test_a_redemption_behind_running_cover_costs_five_statements(network, clock,
         code_redeem(code_text=code.text, hardware_id=harvest_unit.hardware_id, actor=network.harvest_user)
 
     statements = data_statements(queries)
-    assert len(statements) == 5, "\n".join(statements)
+    assert len(statements) == 4, "\n".join(statements)
     assert refresh(code).status == CodeState.SCHEDULED
 
 
-def test_an_api_redemption_adds_only_the_token_lookup(network, harvest_unit, clock, settings):
+def test_an_api_redemption_adds_only_the_token_lookup_and_none_once_the_token_is_cached(
+    network, harvest_unit, clock, settings
+):
     """Through POST /api/v1/redeem/: the token (one query; last_used_at is written at most once a
-    minute, here the first time) and the service's six."""
+    minute, here the first time) and the service's five. The next call finds the token in the
+    cache (cms.authentication.token_entry): the service's statements only."""
     from rest_framework.test import APIClient
 
     from cms.models import ApiToken
@@ -75,4 +79,13 @@ def test_an_api_redemption_adds_only_the_token_lookup(network, harvest_unit, clo
 
     assert response.status_code == 200, response.content
     statements = data_statements(queries)
-    assert len(statements) == 1 + 1 + 6, "\n".join(statements)
+    assert len(statements) == 1 + 1 + 5, "\n".join(statements)
+
+    other_unit = factories.unit(network.harvest, actor=network.provider_admin, hardware_id="356938035643817")
+    code = code_for(network, holder=network.north_farms, period_days=30)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/redeem/", {"code": code.text, "unit": other_unit.hardware_id}, format="json")
+
+    assert response.status_code == 200, response.content
+    statements = data_statements(queries)
+    assert len(statements) == 5, "\n".join(statements)

@@ -110,7 +110,8 @@ class TestRefused:
     def test_given_a_code_already_in_use_then_refused(self, network, clock, harvest_unit):
         code = code_for(network, holder=network.harvest)
         code_redeem(code_text=code.text, hardware_id=harvest_unit.hardware_id)
-        refused_redeem("code_already_used", code_text=code.text, hardware_id=harvest_unit.hardware_id)
+        _, event = refused_redeem("code_already_used", code_text=code.text, hardware_id=harvest_unit.hardware_id)
+        assert (event.code_id, event.unit_id, event.account_id) == (code.pk, harvest_unit.pk, network.harvest.pk)
 
     def test_given_an_expired_code_then_refused(self, network, clock, harvest_unit):
         code = code_for(network, holder=network.harvest, period_days=30)
@@ -133,8 +134,20 @@ class TestRefused:
         code = code_for(network, holder=network.north)
         other_customer = factories.customer(network.north, "Other Farm")
         their_unit = factories.unit(other_customer, actor=network.provider_admin)
-        refused_redeem("unit_not_eligible", code_text=code.text, hardware_id=their_unit.hardware_id,
-                       actor=network.harvest_user)
+        _, event = refused_redeem("unit_not_eligible", code_text=code.text, hardware_id=their_unit.hardware_id,
+                                  actor=network.harvest_user)
+        assert (event.code_id, event.unit_id, event.account_id) == (code.pk, None, network.north.pk)
+
+    def test_given_a_code_of_another_provider_that_has_a_unit_with_that_hardware_id_then_not_valid_naming_nothing(
+        self, network, clock, harvest_unit
+    ):
+        """The unit found at the code's provider is not the caller's business: the same answer
+        as an unknown code, and the entry names neither the code nor that unit."""
+        rival_code = factories.codes(network.rival_admin, quantity=1)[0]
+        factories.unit(network.rival_customer, actor=network.rival_admin, hardware_id=harvest_unit.hardware_id)
+        _, event = refused_redeem("code_not_valid", code_text=rival_code.text,
+                                  hardware_id=harvest_unit.hardware_id, actor=network.harvest_user)
+        assert (event.code_id, event.unit_id) == (None, None)
 
     def test_given_a_viewer_then_refused(self, network, clock, harvest_unit):
         viewer = factories.user(network.harvest, role="viewer")
