@@ -178,6 +178,12 @@ def _disable_account(network):
     account_disable(actor=network.north_admin, account=network.harvest)
 
 
+def _disable_a_reseller_above(network):
+    from cms.services import account_disable
+
+    account_disable(actor=network.provider_admin, account=network.north)  # Harvest Co is in its branch
+
+
 def _disable_user_in_the_admin(network):
     network.harvest_user.is_active = False
     network.harvest_user.save()  # outside the services: the signal receivers cover it
@@ -195,10 +201,14 @@ def _make_viewer(network):
         (_delete_token, 401, "authentication_failed"),
         (_disable_user, 401, "authentication_failed"),
         (_disable_account, 401, "authentication_failed"),
+        (_disable_a_reseller_above, 401, "authentication_failed"),
         (_disable_user_in_the_admin, 401, "authentication_failed"),
         (_make_viewer, 403, "permission_denied"),
     ],
-    ids=["token deleted", "user disabled", "account disabled", "user edited directly", "role now viewer"],
+    ids=[
+        "token deleted", "user disabled", "account disabled", "reseller above disabled", "user edited directly",
+        "role now viewer",
+    ],
 )
 def test_given_a_warm_token_when_its_token_user_or_account_changes_then_the_next_write_is_refused(
     network, api_for, acme_codes, harvest_unit, change, status, code
