@@ -25,6 +25,10 @@ def test_the_redundant_foreign_key_indexes_are_gone():
     assert DROPPED.isdisjoint(constraints())
 
 
+def test_the_period_index_no_plan_used_is_gone():
+    assert "code_period" not in constraints()
+
+
 def test_the_unique_and_check_constraints_are_kept():
     found = constraints()
     running = found["code_one_running_per_unit"]
