@@ -7,6 +7,7 @@ import time_machine
 
 from codes.services import code_attach, code_share
 from tests import factories
+from tests.mail_server import smtp_server  # noqa: F401  (a fixture: a real SMTP server)
 
 NOW = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -2,12 +2,10 @@
 would show them, once a day (a show-once notice once in all), from the account's local morning,
 each with a `notice_sent` audit entry; a failed send records nothing and is tried again."""
 
-import socket
 from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
 
 from audit.models import Action, Event
@@ -16,6 +14,7 @@ from codes.models import NoticeMailed
 from codes.notice_mail import notices_mail_due
 from codes.notices import notice_create, notices_due_for, notices_mark_seen
 from codes.tasks import notices_mail_due_task
+from tests.mail_server import free_port
 from tests.notices.conftest import DAY, NOW
 
 
@@ -124,23 +123,8 @@ def test_given_an_account_in_tokyo_then_its_mails_wait_for_its_morning(network, 
     assert NoticeMailed.objects.get().day.isoformat() == "2027-03-02"  # Tokyo's day
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
 def test_given_the_mail_server_down_then_nothing_is_recorded_and_the_next_run_sends_through_a_real_server(
-    network, expiring, north_mailbox, settings
+    network, expiring, north_mailbox, settings, smtp_server
 ):
     notice_create(actor=network.north_admin, name="Renew soon", text="Order codes now.", days_before=7)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -151,14 +135,9 @@ def test_given_the_mail_server_down_then_nothing_is_recorded_and_the_next_run_se
         notices_mail_due(now=NOW)
     assert not NoticeMailed.objects.exists() and not Event.objects.filter(action=Action.NOTICE_SENT).exists()
 
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        settings.EMAIL_PORT = controller.port
-        assert notices_mail_due(now=NOW) == 1
-    finally:
-        controller.stop()
+    controller, inbox = smtp_server
+    settings.EMAIL_PORT = controller.port
+    assert notices_mail_due(now=NOW) == 1
     (envelope,) = inbox.envelopes
     assert envelope.rcpt_tos == ["ops@north.example"]
     received = message_from_bytes(envelope.content, policy=policy.default)

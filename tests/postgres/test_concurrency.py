@@ -133,38 +133,16 @@ def test_attach_and_release_racing_on_one_unit_never_deadlock_and_leave_a_consis
 
 
 def test_two_expiry_jobs_at_once_record_every_change_exactly_once(network):
-    start = timezone.now() - timedelta(days=2)
-    units = [factories.unit(network.harvest, actor=network.provider_admin) for _ in range(40)]
-    short = factories.codes(network.provider_admin, quantity=40, period_days=1, now=start)
-    follow = factories.codes(network.provider_admin, quantity=20, period_days=30, now=start)
-    # 40 units run a one-day code; half of them have a 30-day code queued behind it.
-    codes_attach(pairs=list(zip(short, units, strict=True)), actor=network.provider_admin, now=start)
-    codes_attach(pairs=list(zip(follow, units[:20], strict=True)), actor=network.provider_admin, now=start)
-    # And 30 released codes that ran out while detached.
-    released = factories.codes(network.provider_admin, quantity=30, period_days=1, now=start)
-    spare = [factories.unit(network.harvest, actor=network.provider_admin) for _ in range(3)]
-    for i, code in enumerate(released):
-        code_attach(code=code, unit=spare[i % 3], actor=network.provider_admin, now=start)
-        code_release(code=code, actor=network.provider_admin, now=start)
+    due = a_due_scene(network)
     now = timezone.now()
     before = last_event_id()
 
     runs = race([lambda: codes_expire_due(now=now, chunk_size=7), lambda: codes_expire_due(now=now, chunk_size=7)])
 
     assert not any(isinstance(r, Exception) for r in runs), runs
-    expired = Counter(Event.objects.filter(action=Action.EXPIRED).values_list("code_id", flat=True))
-    assert set(expired) == {c.pk for c in short + released}
-    assert set(expired.values()) == {1}
-    started = Counter(Event.objects.filter(action=Action.STARTED).values_list("code_id", flat=True))
-    assert set(started) == {c.pk for c in follow} and set(started.values()) == {1}
-    deactivated = Counter(
-        Event.objects.filter(pk__gt=before, action=Action.UNIT_DEACTIVATED).values_list("unit_id", flat=True)
-    )
-    assert set(deactivated) == {u.pk for u in units[20:]}  # the spare units were left when released
-    assert set(deactivated.values()) == {1}
+    assert_each_change_recorded_once(due, before)
     assert sum(r.expired for r in runs) == 70
     assert sum(r.started for r in runs) == 20
-    assert Code.objects.filter(status=CodeState.RUNNING).count() == 20
     assert codes_expire_due(now=now + DAY / 24 / 60).expired == 0
 
 

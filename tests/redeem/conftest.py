@@ -14,6 +14,7 @@ from cms.models import User
 from codes.models import Code
 from codes.services import codes_share
 from tests import factories
+from tests.mail_server import smtp_server  # noqa: F401  (a fixture: a real SMTP server)
 from units.models import Unit
 
 ADDRESS = "203.0.113.7"

@@ -1,40 +1,8 @@
 """One send through a real SMTP server (aiosmtpd, started by the test on 127.0.0.1), read back."""
 
-import socket
 from email import message_from_bytes, policy
 
-import pytest
-from aiosmtpd.controller import Controller
-
 from codes.mailing import codes_send_by_email
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
 
 
 def test_given_a_real_smtp_server_when_a_code_is_sent_then_the_message_arrives_with_text_and_html(
