@@ -318,6 +318,11 @@ def measure_window(server, data, duration, provider_cookie, sub_cookie, admin_co
     admin = admin_queries(some_code_prefix)
     users = (("provider", provider_cookie), ("sub-reseller", sub_cookie))
     per_user = {who: window_queries(data, some_code_prefix, who) for who, _cookie in users}
+    # Every worker serves a few pages of each kind before the first measured run (not recorded):
+    # a worker's first requests load templates and URL resolvers, and with one worker per
+    # connection that showed as the first row's tail, not as the page's cost.
+    wrk(f"{server.url}/codes/", connections=4, duration=2, headers={"Cookie": provider_cookie})
+    wrk(f"{server.url}/admin/codes/code/", connections=4, duration=2, headers={"Cookie": admin_cookie})
     for index, (label, _query) in enumerate(per_user["provider"]):
         for who, cookie in users:
             query = per_user[who][index][1]
