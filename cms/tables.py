@@ -9,6 +9,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .html import format_html
@@ -66,12 +67,18 @@ class SelectionColumn(tables.CheckBoxColumn):
         )
         super().__init__(**kwargs)
 
+    @cached_property
+    def _row_label(self) -> str:
+        # Translated once per page, not once per row (see `codes.tables.CodeTable._texts`); a
+        # table's columns are its own copies, made when the table is.
+        return str(_("Select row"))
+
     def render(self, value, bound_column, record):
         return format_html(
             '<input type="checkbox" name="pk" value="{}" class="form-check-input js-select-row" form="bulk-form" '
             'aria-label="{}">',
             value,
-            _("Select row"),
+            self._row_label,
         )
 
 

@@ -51,6 +51,23 @@ def test_given_french_when_opening_the_report_then_its_headers_and_actions_are_f
     assert "Généré" in page  # the action of today's batch
 
 
+def test_given_french_then_english_when_opening_the_codes_window_then_each_row_speaks_the_page_language(client, network):
+    # The rows' repeated words are translated once per page: the next page, in another
+    # language, must not reuse them.
+    factories.codes(network.provider_admin, quantity=2, period_days=30)
+    client.force_login(network.provider_admin)
+    for code, available, select_row, day in [
+        ("fr", "Disponible", "Sélectionner la ligne", "30&nbsp;j"),
+        ("en", "Available", "Select row", "30&nbsp;d"),
+        ("fr", "Disponible", "Sélectionner la ligne", "30&nbsp;j"),
+    ]:
+        switch_language(client, code)
+        page = client.get(reverse("codes:list")).content.decode()
+        assert page.count(f'data-state="available">{available}</span>') == 2
+        assert page.count(f'aria-label="{select_row}"') == 2
+        assert page.count(f">{day}<") == 2
+
+
 @pytest.fixture
 def share_at_15_utc(network):
     with time_machine.travel(datetime(2027, 3, 1, 15, 0, tzinfo=UTC), tick=False):
