@@ -14,7 +14,7 @@ which is written here: through Django's templates it cost one template per optio
 from django import forms
 from django.utils.safestring import SafeString, mark_safe
 
-from .html import escape, format_html
+from .html import format_html
 
 
 def _widget_class(widget) -> str:
@@ -41,10 +41,9 @@ def _help(field) -> str:
 
 def _rendered_widget(field) -> str:
     css = _widget_class(field.field.widget)
-    attrs = {"class": css + " is-invalid"} if field.errors else {"class": css}
     if field.errors:
-        attrs["aria-invalid"] = "true"
-    return field.as_widget(attrs=attrs)
+        return field.as_widget(attrs={"class": css + " is-invalid", "aria-invalid": "true"})
+    return field.as_widget(attrs={"class": css})
 
 
 def _checkbox(field) -> str:

@@ -3,9 +3,9 @@ view selects with it (holder, unit, batch): one query per page, whatever the pag
 
 import django_tables2 as tables
 from django.db.models import F
-from django.utils.functional import cached_property
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from cms.html import format_html
