@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms.account_labels import indented_account_label
 from cms.filter_widgets import DayRangeWidget, QuickSelect
 from cms.selectors import accounts_visible_to
 from codes import text as code_text
@@ -53,7 +54,7 @@ class EventFilterSet(django_filters.FilterSet):
         self.filters["account"].queryset = (
             accounts_visible_to(user).order_by("path") if user is not None else None
         )
-        self.filters["account"].field.label_from_instance = lambda a: f"{'— ' * (a.depth - 1)}{a.name}"
+        self.filters["account"].field.label_from_instance = lambda a: indented_account_label(a.name, a.depth)
 
     def noop(self, queryset, name, value):
         return queryset

@@ -7,12 +7,13 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from .account_labels import indented_account_label
 from .models import Account, User
 from .selectors import accounts_visible_to
 
 
 def _tree_label(account: Account) -> str:
-    return f"{'— ' * (account.depth - 1)}{account.name} ({account.get_kind_display()})"
+    return indented_account_label(account.name, account.depth, kind_label=account.get_kind_display())
 
 
 def time_zone_choices():

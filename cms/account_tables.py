@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .account_labels import indented_account_label
 from .filter_widgets import QuickSelect
 from .models import User
 from .selectors import accounts_visible_to
@@ -31,7 +32,7 @@ class UserFilterSet(django_filters.FilterSet):
         super().__init__(*args, request=request, **kwargs)
         field = self.filters["account"]
         field.queryset = accounts_visible_to(request.user).order_by("path") if request else User.objects.none()
-        field.field.label_from_instance = lambda a: f"{'— ' * (a.depth - 1)}{a.name}"
+        field.field.label_from_instance = lambda a: indented_account_label(a.name, a.depth)
 
     def search(self, queryset, name, value):
         value = value.strip()

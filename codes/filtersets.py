@@ -14,6 +14,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms.account_labels import indented_account_label
 from cms.filter_widgets import DayRangeWidget, QuickSelect
 from cms.models import Account
 from cms.selectors import accounts_visible_to, branch_holder_ids
@@ -47,7 +48,7 @@ class IndentedAccountChoices(ModelChoiceIterator):
             yield ("", self.field.empty_label)
         top = self.field.top_depth
         for pk, name, depth in self.queryset.values_list("pk", "name", "depth"):
-            yield (pk, "\u00a0\u00a0\u00a0" * (depth - top) + name)
+            yield (pk, indented_account_label(name, depth, top=top))
 
 
 class CodeFilterSet(django_filters.FilterSet):

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cms.account_labels import indented_account_label
 from cms.selectors import accounts_below
 
 
@@ -14,9 +15,9 @@ class ShareForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts_below(user).order_by("path")
         top = user.account.depth + 1 if user.account else 1
-        # The tree, indented under the user's own account.
+        # The tree below the user's own account, its first level flush left.
         self.fields["account"].label_from_instance = (
-            lambda a: "\u00a0\u00a0\u00a0" * (a.depth - top) + f"{a.name} ({a.get_kind_display()})"
+            lambda a: indented_account_label(a.name, a.depth, top=top, kind_label=a.get_kind_display())
         )
 
 

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms.account_labels import indented_account_label
 from cms.filter_widgets import QuickSelect
 from cms.selectors import accounts_visible_to
 
@@ -39,7 +40,7 @@ class UnitFilterSet(django_filters.FilterSet):
         accounts = accounts_visible_to(user) if user is not None else None
         self.filters["owner"].queryset = accounts.order_by("path") if accounts is not None else None
         top = getattr(getattr(user, "account", None), "depth", 1)
-        self.filters["owner"].field.label_from_instance = lambda a: f"{'— ' * (a.depth - top)}{a.name}"
+        self.filters["owner"].field.label_from_instance = lambda a: indented_account_label(a.name, a.depth, top=top)
         self.now = timezone.now()
 
     def noop(self, queryset, name, value):

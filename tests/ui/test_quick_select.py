@@ -9,7 +9,7 @@ from cms.filter_widgets import QuickSelect
 CHOICES = [
     ("", "Any account"),
     (1, "Acme <Telematics>"),
-    (2, "\u00a0\u00a0\u00a0North & Sales"),
+    (2, "— North & Sales"),
     ("Group", [(3, "In a group"), (4, 'Quoted "name"')]),
     (None, "No value"),
 ]
