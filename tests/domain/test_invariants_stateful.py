@@ -28,7 +28,7 @@ from audit.models import Action, Event
 from cms.actors import ANONYMOUS
 from cms.errors import DomainError
 from codes.models import Code, CodeState
-from codes.selectors import code_state, with_state
+from codes.selectors import code_state, code_use_by_passed, with_state
 from codes.services import (
     code_redeem,
     codes_archive_expired,
@@ -269,7 +269,11 @@ class CodeLifecycle(RuleBasedStateMachine):
         code, actor = self.code(i), getattr(self.net, who)
         allowed = actor.can_write and actor.account.contains(code.holder) and code_state(code) in ON_UNIT
         if self.attempt(allowed, lambda: codes_release(codes=[code], actor=actor)):
-            assert code_state(Code.objects.get(pk=code.pk)) in (CodeState.AVAILABLE, CodeState.RELEASED)
+            after = Code.objects.get(pk=code.pk)
+            # A started code is released; a scheduled one goes back unstarted, which past its
+            # use-by date means lapsed (DOMAIN.md: available = use-by date not passed).
+            expected = CodeState.EXPIRED if code_use_by_passed(after, self.now) else CodeState.AVAILABLE
+            assert code_state(after) in (expected, CodeState.RELEASED)
 
     @rule(i=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
     def redeem_anonymously(self, i, u):
