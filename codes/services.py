@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import event_build, events_insert_for_rows, events_write
+from cms import fixed_sql
 from cms.actors import ANONYMOUS, SYSTEM, is_person, require_account, require_writer
 from cms.errors import DomainError, NotFound, PermissionDenied, Refusal
 from cms.models import Account
@@ -36,7 +37,7 @@ from units.cover_cache import units_changed
 from units.models import Unit, normalize_hardware_id
 
 from . import text as code_text
-from .locking import lock_codes, lock_unit_for_code, lock_units
+from .locking import lock_codes, lock_codes_and_chains, lock_unit_for_code, lock_units
 from .models import ON_UNIT_STATES, Batch, Code, CodeState
 from .selectors import code_state, code_use_by_passed
 
@@ -133,10 +134,8 @@ def _record_unit_states(
         )
     activate = [units[i] for i in ids if i in active_ids and not units[i].is_active]
     deactivate = [units[i] for i in ids if i not in active_ids and units[i].is_active]
-    if activate:
-        Unit.objects.filter(pk__in=[u.pk for u in activate]).update(is_active=True)
-    if deactivate:
-        Unit.objects.filter(pk__in=[u.pk for u in deactivate]).update(is_active=False)
+    fixed_sql.update(Unit, [u.pk for u in activate], is_active=True)
+    fixed_sql.update(Unit, [u.pk for u in deactivate], is_active=False)
     for unit in activate:
         unit.is_active = True
         events.append(event_build(action=Action.UNIT_ACTIVATED, actor=actor, occurred_at=now, unit=unit))
@@ -159,14 +158,7 @@ def _lock_for_units(
     one that changed them (it would e.g. see a code started by the winner as not started yet,
     and deactivate its unit)."""
     units = locked_units if locked_units is not None else lock_units(unit_ids)
-    code_ids = set(code_ids)
-    rows = (
-        Code.objects.filter(Q(pk__in=code_ids) | Q(unit_id__in=list(units), status__in=ON_UNIT_STATES))
-        .select_related("holder")
-        .order_by("pk")
-        .select_for_update(of=("self",), no_key=True)
-    )
-    codes = {code.pk: code for code in rows}
+    codes = lock_codes_and_chains(code_ids, units)
     now = now or timezone.now()
     on_units = [c for c in codes.values() if c.unit_id in units and c.status in ON_UNIT_STATES]
     _record_clock(on_units, now=now, actor=actor, events=events)
@@ -210,8 +202,12 @@ def _rebase_chain(chain: list[Code], *, now, actor, events: list, unit: Unit) ->
 def _save_positions(codes: list[Code]) -> None:
     # One row at a time, in chain order: each move is earlier than the row after it, so the
     # partial unique indexes on (unit, activated_at) and running codes never see a clash.
+    # Fixed SQL (`cms.fixed_sql`): every attach and redemption writes its code here.
     for code in codes:
-        code.save(update_fields=["unit", "activated_at", "expires_at", "status"])
+        fixed_sql.update(
+            Code, [code.pk], unit_id=code.unit_id, activated_at=code.activated_at, expires_at=code.expires_at,
+            status=code.status,
+        )
 
 
 # --- attaching --------------------------------------------------------------------------------
