@@ -1,9 +1,9 @@
 """Fixed SQL for the few statements on the redemption's hot path, with the models still in charge
-of columns, types and instances.
+of the select lists, the values' types and the instances.
 
 Django builds and compiles a queryset on every call. For the redemption's locking SELECT that
 came to about 0.9 ms of CPU per call (building 0.3 ms, compiling 0.6 ms), against 0.13 ms to send
-the same SQL and read its row; the five statements of a redemption cost about 5 of its 8.5 ms of
+the same SQL and read its row; the five statements of a redemption took more than half of its
 CPU (docs/BENCHMARKS.md, fifth round). The statements written here are fixed text, built once
 per database vendor from the models' own metadata:
 
@@ -12,10 +12,9 @@ per database vendor from the models' own metadata:
   converters the ORM would apply (the backend's and the field's: on SQLite, text to aware
   datetimes), then `Model.from_db` (Django's documented hook for loading rows, so `_state` and
   `refresh_from_db` work as for any queryset's instance);
-- `db_values(instance, attnames)`: the values to write, through each field's own
-  `get_db_prep_save` (so datetimes are adapted as the ORM adapts them: as UTC text on SQLite);
-- `update(model, pks, **values)`: one UPDATE of these rows, values adapted as above (what
-  `QuerySet.update` writes, without building a queryset);
+- `update(model, pks, **values)`: one UPDATE of these rows, each value through its field's own
+  `get_db_prep_save` (so datetimes are adapted as the ORM adapts them: as UTC text on SQLite),
+  which is what `QuerySet.update` writes, without building a queryset;
 - `insert(model, instances)`: INSERT ... RETURNING the new ids, in batches the backend
   allows, values as above after each field's `pre_save` (what `bulk_create` writes);
 - `lock_clause(alias)`: `FOR NO KEY UPDATE OF alias` where the database has row locks (see
@@ -24,7 +23,7 @@ per database vendor from the models' own metadata:
 Only fixed-shape statements belong here; everything else stays with the ORM.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 from django.db import connection
@@ -76,17 +75,12 @@ def _loading(model: type[Model], vendor: str) -> tuple[list[str], list[tuple]]:
     return [field.attname for field in fields], converters
 
 
-def db_values(instance: Model, attnames: Iterable[str]) -> list:
-    meta = instance._meta  # get_field knows attnames too ("unit_id")
-    return [meta.get_field(attname).get_db_prep_save(getattr(instance, attname), connection) for attname in attnames]
-
-
 def update(model: type[Model], pks: Sequence[int], **values) -> int:
     """`UPDATE model SET ... WHERE pk IN pks`; returns the number of rows changed. For fields
     without `auto_now` (their `pre_save` is not called)."""
     if not pks:
         return 0
-    fields = [model._meta.get_field(name) for name in values]
+    fields = [model._meta.get_field(name) for name in values]  # get_field knows attnames too ("unit_id")
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
     sql = f"UPDATE {table(model)} SET {assignments} WHERE {quote(model._meta.pk.column)} IN ({placeholders(len(pks))})"
