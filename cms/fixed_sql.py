@@ -98,7 +98,9 @@ def insert(model: type[Model], instances: list[Model]) -> list[Model]:
     head = (
         f"INSERT INTO {table(model)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
     )
-    batch_size = max(1, connection.ops.bulk_batch_size(fields, instances))
+    # At most 2,000 rows a statement (as events_write asked bulk_create for): PostgreSQL takes at most
+    # 65,535 parameters when they are bound on the server.
+    batch_size = max(1, min(2000, connection.ops.bulk_batch_size(fields, instances)))
     with connection.cursor() as cursor:
         for start in range(0, len(instances), batch_size):
             batch = instances[start : start + batch_size]
