@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .account_labels import indented_account_label
-from .filter_widgets import QuickSelect
+from .filter_widgets import ListedChoices, QuickSelect
 from .models import User
 from .selectors import accounts_visible_to
 from .tables import BaseTable, LocalDateTimeColumn
@@ -33,6 +33,7 @@ class UserFilterSet(django_filters.FilterSet):
         field = self.filters["account"]
         field.queryset = accounts_visible_to(request.user).order_by("path") if request else User.objects.none()
         field.field.label_from_instance = lambda a: indented_account_label(a.name, a.depth)
+        field.field.iterator = ListedChoices
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms.account_labels import indented_account_label
-from cms.filter_widgets import QuickSelect
+from cms.filter_widgets import ListedChoices, QuickSelect
 from cms.selectors import accounts_visible_to
 
 from .models import normalize_hardware_id
@@ -41,6 +41,7 @@ class UnitFilterSet(django_filters.FilterSet):
         self.filters["owner"].queryset = accounts.order_by("path") if accounts is not None else None
         top = getattr(getattr(user, "account", None), "depth", 1)
         self.filters["owner"].field.label_from_instance = lambda a: indented_account_label(a.name, a.depth, top=top)
+        self.filters["owner"].field.iterator = ListedChoices
         self.now = timezone.now()
 
     def noop(self, queryset, name, value):

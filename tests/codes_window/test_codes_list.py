@@ -264,18 +264,6 @@ def test_given_a_page_size_then_the_page_shows_that_many_rows_and_no_row_count_i
     assert not any("COUNT(" in q["sql"].upper() for q in captured.captured_queries)
 
 
-@pytest.mark.postgres
-def test_the_filter_columns_lists_are_read_without_a_server_side_cursor(window, signed_in):
-    """Django reads a model choice list through QuerySet.iterator(), on PostgreSQL a cursor:
-    DECLARE, FETCH and CLOSE, three round trips for the batch list's few rows."""
-    client = signed_in(window.network.provider_admin)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(URL)
-    batch_choices = [value for value, _label in response.context["filter"].form.fields["batch"].choices if value]
-    assert batch_choices, "the batch list offers the provider's batches"
-    assert not [q["sql"] for q in captured.captured_queries if q["sql"].upper().startswith("DECLARE")]
-
-
 def test_given_an_unknown_page_size_then_the_default_is_used(window, signed_in):
     client = signed_in(window.network.provider_admin)
     response = client.get(f"{URL}?per_page=100000")
