@@ -1,7 +1,8 @@
 """The daily e-mail of expiry notices (DOMAIN.md, background work: "Daily: ... send expiry notices").
 
 Each active user with an e-mail address receives the notices of their account that the dashboard
-would show them (`codes.notices.notices_due_for`: the same codes, count and link), one mail per
+would show them (`codes.notices.notices_due_for_users`, the dashboard's `notices_due_for` for
+several users at once: the same codes, count and link), one mail per
 notice, at most once a day; a show-once notice is mailed once in all, and not to a user who has
 already seen it after sign-in. Mails go out from the account's local morning: the job runs every
 hour and sends from `KEYLINE_NOTICE_MAIL_HOUR` o'clock in the account's time zone.
@@ -25,7 +26,7 @@ from cms.actors import SYSTEM
 from cms.models import Account
 
 from .models import NoticeMailed
-from .notices import DueNotice, notices_due_for
+from .notices import DueNotice, notices_due_for_users
 
 
 def notices_mail_due(*, now: datetime | None = None) -> int:
@@ -38,9 +39,14 @@ def notices_mail_due(*, now: datetime | None = None) -> int:
             local = timezone.localtime(now, account.zone)
             if local.hour < settings.KEYLINE_NOTICE_MAIL_HOUR:
                 continue
-            for user in account.users.filter(is_active=True).exclude(email="").order_by("pk"):
+            users = list(account.users.filter(is_active=True).exclude(email="").order_by("pk"))
+            for user in users:
                 user.account = account  # one account query per account, not per user
-                for due in notices_due_for(user, now):
+            # What is due is worked out once for the account (its notices, codes and zone), then
+            # each user's seen show-once notices are dropped: three queries per account, not per user.
+            due_by_user = notices_due_for_users(users, now)
+            for user in users:
+                for due in due_by_user[user.pk]:
                     sent += _mail_once(due, user, day=local.date(), now=now, connection=connection)
     return sent
 

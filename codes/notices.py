@@ -166,7 +166,33 @@ def notices_due_for(user, now: datetime | None = None) -> list[DueNotice]:
     if not notices:
         return []
     seen = set(NoticeSeen.objects.filter(user_id=user.pk, notice__in=notices).values_list("notice_id", flat=True))
-    notices = [n for n in notices if n.show_repeatedly or n.pk not in seen]
+    return _with_codes_due([n for n in notices if n.show_repeatedly or n.pk not in seen], user, now)
+
+
+def notices_due_for_users(users: list, now: datetime | None = None) -> dict[int, list[DueNotice]]:
+    """`notices_due_for` for several users of one account, by user id, in three queries in all
+    (the notices, what these users have seen, one aggregate over the codes): what a notice
+    counts depends on the account only, the codes and notices being the account's."""
+    now = now or timezone.now()
+    if not users:
+        return {}
+    notices = list(notices_of(users[0]))
+    if not notices:
+        return {user.pk: [] for user in users}
+    seen = set(
+        NoticeSeen.objects.filter(user_id__in=[u.pk for u in users], notice__in=notices).values_list(
+            "user_id", "notice_id"
+        )
+    )
+    due = _with_codes_due(notices, users[0], now)
+    return {
+        user.pk: [d for d in due if d.notice.show_repeatedly or (user.pk, d.notice.pk) not in seen] for user in users
+    }
+
+
+def _with_codes_due(notices: list[ExpiryNotice], user, now: datetime) -> list[DueNotice]:
+    """Those of the notices with at least one of the user's visible codes expiring within their
+    days, with the count: one aggregate over the codes (none when there are no notices)."""
     if not notices:
         return []
     zone = user.account.zone

@@ -7,6 +7,8 @@ from email import message_from_bytes, policy
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import Action, Event
 from cms.celery import app
@@ -14,6 +16,7 @@ from codes.models import NoticeMailed
 from codes.notice_mail import notices_mail_due
 from codes.notices import notice_create, notices_due_for, notices_mark_seen
 from codes.tasks import notices_mail_due_task
+from tests import factories
 from tests.mail_server import free_port
 from tests.notices.conftest import DAY, NOW
 
@@ -194,3 +197,23 @@ def test_given_a_site_in_french_then_the_mail_is_in_french(network, expiring, ou
     (message,) = outbox
     assert message.subject == "Keyline : Renouveler"
     assert "1 code de North Sales expire au plus tard le 8 mars 2027." in message.body
+
+
+def test_given_more_users_in_an_account_then_the_job_reads_its_notices_and_codes_no_more_often(network, clock, outbox):
+    """What is due depends on the account (its notices, codes and zone): worked out once per
+    account, whatever its number of users (only the mails themselves cost per user)."""
+    notice_create(actor=network.north_admin, name="Week", text="T", days_before=7)  # nothing expires: no mail
+    network.north_admin.email = "ops@north.example"
+    network.north_admin.save(update_fields=["email"])
+
+    def queries_of_one_run() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert notices_mail_due(now=NOW) == 0
+        return len(captured)
+
+    one_user = queries_of_one_run()
+    for n in range(3):
+        operator = factories.user(network.north, role="operator", username=f"north-op{n}")
+        operator.email = f"op{n}@north.example"
+        operator.save(update_fields=["email"])
+    assert queries_of_one_run() == one_user
