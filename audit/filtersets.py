@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms.account_labels import indented_account_label
-from cms.filter_widgets import DayRangeWidget, ListedChoices, QuickSelect
+from cms.filter_widgets import DayRangeWidget, ListedChoiceFilter, QuickSelect
 from cms.selectors import accounts_visible_to
 from codes import text as code_text
 from units.models import normalize_hardware_id
@@ -25,7 +25,7 @@ class EventFilterSet(django_filters.FilterSet):
         help_text=_("Days in your account's time zone. Empty: all time."),
         widget=DayRangeWidget(),
     )
-    account = django_filters.ModelChoiceFilter(
+    account = ListedChoiceFilter(
         label=_("Account"), queryset=None, method="filter_account", empty_label=_("Any account"),
         widget=QuickSelect,
     )
@@ -55,7 +55,6 @@ class EventFilterSet(django_filters.FilterSet):
             accounts_visible_to(user).order_by("path") if user is not None else None
         )
         self.filters["account"].field.label_from_instance = lambda a: indented_account_label(a.name, a.depth)
-        self.filters["account"].field.iterator = ListedChoices
 
     def noop(self, queryset, name, value):
         return queryset

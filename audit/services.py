@@ -64,7 +64,7 @@ def event_build(
 
 
 def events_write(events: list[Event]) -> list[Event]:
-    """Insert events in one statement (per as many rows as the backend takes parameters for).
+    """Insert events in one statement per 2,000 rows (fewer where the backend takes fewer parameters).
     Fixed SQL (`cms.fixed_sql.insert`): every service writes its entries here, and for the one
     or two entries of a redemption `bulk_create` cost more CPU than the statement's own work."""
     if not events:

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .account_labels import indented_account_label
-from .filter_widgets import ListedChoices, QuickSelect
+from .filter_widgets import ListedChoiceFilter, QuickSelect
 from .models import User
 from .selectors import accounts_visible_to
 from .tables import BaseTable, LocalDateTimeColumn
@@ -17,7 +17,7 @@ from .tables import BaseTable, LocalDateTimeColumn
 
 class UserFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", help_text=_("Username, name or e-mail"))
-    account = django_filters.ModelChoiceFilter(label=_("Account"), queryset=None, empty_label=_("Any account"), widget=QuickSelect)
+    account = ListedChoiceFilter(label=_("Account"), queryset=None, empty_label=_("Any account"), widget=QuickSelect)
     role = django_filters.ChoiceFilter(label=_("Role"), choices=User.Role.choices, empty_label=_("Any role"))
     is_active = django_filters.BooleanFilter(
         label=_("Status"),
@@ -33,7 +33,6 @@ class UserFilterSet(django_filters.FilterSet):
         field = self.filters["account"]
         field.queryset = accounts_visible_to(request.user).order_by("path") if request else User.objects.none()
         field.field.label_from_instance = lambda a: indented_account_label(a.name, a.depth)
-        field.field.iterator = ListedChoices
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -1,6 +1,8 @@
 """Widgets of the window's filter column (their templates live in cms/templates/cms/widgets/,
 where Django's default form renderer finds them)."""
 
+import django_filters
+import django_filters.fields
 from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils.safestring import mark_safe
@@ -62,14 +64,26 @@ class QuickSelect(forms.Select):
         return mark_safe("".join(parts))
 
 
-class ListedChoices(ModelChoiceIterator):
-    """A model choice field's choices read with one plain query. Django's own iterator reads
-    them through `QuerySet.iterator()`, which on PostgreSQL opens a server-side cursor: DECLARE,
-    FETCH and CLOSE, three round trips and a WITH HOLD cursor, for the few rows of a filter's
-    list. For short lists only (the field's queryset keeps the rows it read)."""
-
+class _PlainQuerysetChoices(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
+        for obj in self.queryset:  # not .iterator(): see ListedChoiceFilter
             yield self.choice(obj)
+
+
+class ListedChoices(django_filters.fields.ModelChoiceIterator, _PlainQuerysetChoices):
+    """django-filter's choices (with its "null" choice) over one plain read of the queryset."""
+
+
+class ListedChoiceField(django_filters.fields.ModelChoiceField):
+    iterator = ListedChoices
+
+
+class ListedChoiceFilter(django_filters.ModelChoiceFilter):
+    """A model choice filter whose list is read with one plain query. Django's own iterator reads
+    the choices through `QuerySet.iterator()`, which on PostgreSQL opens a server-side cursor:
+    DECLARE, FETCH and CLOSE, three round trips and a WITH HOLD cursor, for the few rows of a
+    filter's list. For short lists only (the field's queryset keeps the rows it read)."""
+
+    field_class = ListedChoiceField

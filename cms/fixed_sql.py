@@ -17,6 +17,7 @@ per database vendor from the models' own metadata:
   which is what `QuerySet.update` writes, without building a queryset;
 - `insert(model, instances)`: INSERT ... RETURNING the new ids, in batches the backend
   allows, values as above after each field's `pre_save` (what `bulk_create` writes);
+- `any_of(column, ids)`: a list of ids as one condition;
 - `lock_clause(alias)`: `FOR NO KEY UPDATE OF alias` where the database has row locks (see
   `codes.locking` for why that mode), nothing on SQLite (whose transactions are serialised).
 
@@ -126,3 +127,11 @@ def lock_clause(alias: str) -> str:
 
 def placeholders(count: int) -> str:
     return ", ".join(["%s"] * count)
+
+
+def any_of(column: str, ids: Sequence[int]) -> tuple[str, list]:
+    """`column` is one of `ids`, as SQL and its parameters: on PostgreSQL `= ANY` one array (so
+    the statement's text is the same for any number of ids), elsewhere `IN (%s, ...)`."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({placeholders(len(ids))})", list(ids)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms.account_labels import indented_account_label
-from cms.filter_widgets import DayRangeWidget, ListedChoices, QuickSelect
+from cms.filter_widgets import DayRangeWidget, ListedChoiceFilter, QuickSelect
 from cms.models import Account
 from cms.selectors import accounts_visible_to, branch_holder_ids
 from units.models import Unit, normalize_hardware_id
@@ -70,7 +70,7 @@ class CodeFilterSet(django_filters.FilterSet):
     period_days = django_filters.ChoiceFilter(
         label=_("Period"), choices=[], empty_label=_("Any period"), widget=QuickSelect
     )
-    batch = django_filters.ModelChoiceFilter(
+    batch = ListedChoiceFilter(
         label=_("Batch"), queryset=None, empty_label=_("Any batch"), widget=QuickSelect
     )
     activated = django_filters.DateFromToRangeFilter(
@@ -114,9 +114,6 @@ class CodeFilterSet(django_filters.FilterSet):
         holder_field.iterator = IndentedAccountChoices
         holder_field.top_depth = account.depth if account is not None else 1
         holder_field.widget.choices = holder_field.choices  # the widget keeps the iterator it was given
-        batch_field = self.form.fields["batch"]
-        batch_field.iterator = ListedChoices  # a provider's batches: tens, not a cursor's worth
-        batch_field.widget.choices = batch_field.choices
 
     def noop(self, queryset, name, value):
         return queryset

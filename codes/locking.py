@@ -83,18 +83,15 @@ def lock_codes_and_chains(code_ids: Iterable[int], unit_ids: Iterable[int]) -> d
     code_ids, unit_ids = sorted(set(code_ids)), sorted(set(unit_ids))
     if not code_ids and not unit_ids:
         return {}
-    postgres = connection.vendor == "postgresql"
     where, params = [], []
     if code_ids:
-        # On PostgreSQL one array, so the statement's text is the same for any number of ids.
-        where.append("c.id = ANY(%s)" if postgres else f"c.id IN ({fixed_sql.placeholders(len(code_ids))})")
-        params += [code_ids] if postgres else code_ids
+        sql, ids = fixed_sql.any_of("c.id", code_ids)
+        where.append(sql)
+        params += ids
     if unit_ids:
-        where.append(
-            ("c.unit_id = ANY(%s)" if postgres else f"c.unit_id IN ({fixed_sql.placeholders(len(unit_ids))})")
-            + f" AND c.status IN ({fixed_sql.placeholders(len(ON_UNIT_STATES))})"
-        )
-        params += ([unit_ids] if postgres else unit_ids) + [str(state) for state in ON_UNIT_STATES]
+        sql, ids = fixed_sql.any_of("c.unit_id", unit_ids)
+        where.append(f"{sql} AND c.status IN ({fixed_sql.placeholders(len(ON_UNIT_STATES))})")
+        params += [*ids, *(str(state) for state in ON_UNIT_STATES)]
     sql = (
         f"SELECT {fixed_sql.columns(Code, 'c')}, {fixed_sql.columns(Account, 'h')}"
         f" FROM {fixed_sql.table(Code)} c JOIN {fixed_sql.table(Account)} h ON h.id = c.holder_id"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms.account_labels import indented_account_label
-from cms.filter_widgets import ListedChoices, QuickSelect
+from cms.filter_widgets import ListedChoiceFilter, QuickSelect
 from cms.selectors import accounts_visible_to
 
 from .models import normalize_hardware_id
@@ -23,7 +23,7 @@ class UnitFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", help_text=_("Name, hardware id or device type"))
     state = django_filters.ChoiceFilter(label=_("State"), choices=STATE_CHOICES, method="filter_state",
                                         empty_label=_("Any"))
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=None, method="filter_owner", widget=QuickSelect)
+    owner = ListedChoiceFilter(label=_("Owner"), queryset=None, method="filter_owner", widget=QuickSelect)
     owner_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=forms.CheckboxInput)
     expires_within = django_filters.NumberFilter(
         label=_("Cover ends within (days)"), method="filter_expires_within", min_value=0, max_value=3660,
@@ -41,7 +41,6 @@ class UnitFilterSet(django_filters.FilterSet):
         self.filters["owner"].queryset = accounts.order_by("path") if accounts is not None else None
         top = getattr(getattr(user, "account", None), "depth", 1)
         self.filters["owner"].field.label_from_instance = lambda a: indented_account_label(a.name, a.depth, top=top)
-        self.filters["owner"].field.iterator = ListedChoices
         self.now = timezone.now()
 
     def noop(self, queryset, name, value):
