@@ -26,6 +26,7 @@ from cms.models import Account, User
 from cms.services import account_create, provider_create
 from codes import text as code_text
 from codes.models import Batch, CodeState
+from codes.use_by import use_by_ends_at
 from units.models import Unit
 
 PERIODS = (30, 90, 365)
@@ -163,17 +164,17 @@ def build(scale: int, seed: int = 7) -> Dataset:
             activated = now - timedelta(seconds=rng.randint(3600, period * 86400 - 3600))
             expires = activated + timedelta(days=period)
             running_end[unit_id] = expires
-            yield (_fast_code(rng), provider.pk, batches[period].pk, period, None, holder_for_unit(unit_id), unit_id,
+            yield (_fast_code(rng), provider.pk, batches[period].pk, period, None, None, holder_for_unit(unit_id), unit_id,
                    activated, expires, None, None, CodeState.RUNNING)
         for unit_id in scheduled_units:
             period = rng.choice(PERIODS)
             activated = running_end[unit_id]
-            yield (_fast_code(rng), provider.pk, batches[period].pk, period, None, holder_for_unit(unit_id), unit_id,
+            yield (_fast_code(rng), provider.pk, batches[period].pk, period, None, None, holder_for_unit(unit_id), unit_id,
                    activated, activated + timedelta(days=period), None, None, CodeState.SCHEDULED)
         for _ in range(n_released):
             period = rng.choice(PERIODS)
             activated = now - timedelta(seconds=rng.randint(3600, period * 86400 - 3600))
-            yield (_fast_code(rng), provider.pk, batches[period].pk, period, None, rng.choice(holders_pool).pk, None,
+            yield (_fast_code(rng), provider.pk, batches[period].pk, period, None, None, rng.choice(holders_pool).pk, None,
                    activated, activated + timedelta(days=period), None, None, CodeState.RELEASED)
         for i in range(n_expired):
             period = rng.choice(PERIODS)
@@ -181,23 +182,24 @@ def build(scale: int, seed: int = 7) -> Dataset:
             activated = expires - timedelta(days=period)
             unit_id = rng.choice(unit_ids)
             archived = i % 2 == 0
-            yield (_fast_code(rng), provider.pk, batches[period].pk, period, None, holder_for_unit(unit_id),
+            yield (_fast_code(rng), provider.pk, batches[period].pk, period, None, None, holder_for_unit(unit_id),
                    None if archived else unit_id, activated, expires, None, expires + timedelta(days=1) if archived else None,
                    CodeState.EXPIRED)
         for _ in range(n_revoked):
             period = rng.choice(PERIODS)
-            yield (_fast_code(rng), provider.pk, batches[period].pk, period, None, provider.pk, None, None, None,
+            yield (_fast_code(rng), provider.pk, batches[period].pk, period, None, None, provider.pk, None, None, None,
                    now - timedelta(days=rng.randint(1, 700)), None, CodeState.REVOKED)
         for _ in range(n_available):
             period = rng.choice(PERIODS)
             use_by = (now + timedelta(days=rng.randint(30, 700))).date() if rng.random() < 0.3 else None
-            yield (_fast_code(rng), provider.pk, batches[period].pk, period, use_by, rng.choice(holders_pool).pk, None,
+            yield (_fast_code(rng), provider.pk, batches[period].pk, period, use_by,
+                   use_by_ends_at(use_by, provider.time_zone), rng.choice(holders_pool).pk, None,
                    None, None, None, None, CodeState.AVAILABLE)
 
     total = n_running + n_scheduled + n_released + n_expired + n_revoked + n_available
     _copy(
         "codes_code",
-        ["text", "provider_id", "batch_id", "period_days", "use_by", "holder_id", "unit_id", "activated_at",
+        ["text", "provider_id", "batch_id", "period_days", "use_by", "usable_until", "holder_id", "unit_id", "activated_at",
          "expires_at", "revoked_at", "archived_at", "status"],
         code_rows(), total, "codes",
     )
@@ -281,10 +283,13 @@ def make_due(count: int, now: datetime) -> dict[str, int]:
         made["released"] = cursor.rowcount
         cursor.execute(
             """
-            UPDATE codes_code SET use_by = %s::date - 1
-            WHERE id IN (SELECT id FROM codes_code WHERE status = 'available' ORDER BY id LIMIT %s)
+            UPDATE codes_code c SET use_by = (%s AT TIME ZONE a.time_zone)::date - 1,
+                   usable_until = (%s AT TIME ZONE a.time_zone)::date::timestamp AT TIME ZONE a.time_zone
+            FROM cms_account a
+            WHERE a.id = c.provider_id
+              AND c.id IN (SELECT id FROM codes_code WHERE status = 'available' ORDER BY id LIMIT %s)
             """,
-            [now, count - made["running"] - made["released"]],
+            [now, now, count - made["running"] - made["released"]],
         )
         made["use_by_passed"] = cursor.rowcount
         cursor.execute("ANALYZE codes_code")

@@ -137,9 +137,15 @@ def account_update(*, actor, account: Account, name: str, time_zone: str) -> Acc
         raise DomainError(_("%(value)s is not a known time zone.") % {"value": time_zone}, code="validation_error")
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
+        zone_moved = account.depth == 1 and account.time_zone != time_zone
         account.name = name
         account.time_zone = time_zone
         account.save(update_fields=["name", "time_zone"])
+        if zone_moved:
+            # A use-by date is a day in the provider's zone: its unused codes' deadlines move with it.
+            from codes.use_by import usable_until_follow_zone
+
+            usable_until_follow_zone(provider_id=account.pk, time_zone=time_zone)
         accounts_changed()  # the unit-status call names each unit's owner
     return account
 

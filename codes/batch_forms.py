@@ -17,7 +17,7 @@ class BatchGenerateForm(forms.Form):
     currency = forms.CharField(label=_("Currency"), min_length=3, max_length=3, initial="EUR",
                                help_text=_("Three letters, such as EUR or USD."))
     use_by = forms.DateField(label=_("Use by"), required=False,
-                             help_text=_("Optional: after this date an unused code can no longer be applied."),
+                             help_text=_("Optional: once this day has ended in your account's time zone, unused codes can no longer be applied."),
                              widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 

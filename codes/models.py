@@ -79,6 +79,9 @@ class Code(models.Model):
     # state rules read one table.
     period_days = models.PositiveSmallIntegerField(_("period (days)"))
     use_by = models.DateField(_("use by"), null=True, blank=True)
+    # The instant the use-by day ends in the provider's time zone (`codes.use_by`): an unused code
+    # lapses when the clock reaches it. Set with use_by, moved when the provider's zone changes.
+    usable_until = models.DateTimeField(_("usable until"), null=True, blank=True, editable=False)
 
     holder = models.ForeignKey(
         "cms.Account", on_delete=models.PROTECT, related_name="held_codes", verbose_name=_("holder"), db_index=False
@@ -125,6 +128,11 @@ class Code(models.Model):
                 condition=~Q(status__in=["running", "scheduled"]) | Q(unit__isnull=False, activated_at__isnull=False),
                 name="code_on_unit_has_position",
             ),
+            models.CheckConstraint(
+                condition=Q(use_by__isnull=True, usable_until__isnull=True)
+                | Q(use_by__isnull=False, usable_until__isnull=False),
+                name="code_use_by_has_deadline",
+            ),
         ]
         indexes = [
             models.Index(fields=["holder", "status"], name="code_holder_status"),
@@ -143,7 +151,9 @@ class Code(models.Model):
             # Unused codes whose use-by date lapses: without it the minute job scans every
             # available code.
             models.Index(
-                fields=["use_by"], condition=Q(status="available", use_by__isnull=False), name="code_use_by_lapse"
+                fields=["usable_until"],
+                condition=Q(status="available", usable_until__isnull=False),
+                name="code_usable_until_lapse",
             ),
             models.Index(
                 fields=["expires_at"], condition=Q(status="expired", archived_at__isnull=True), name="code_to_archive"

@@ -18,8 +18,8 @@ def code_state(code: Code, now: datetime | None = None) -> CodeState:
     if code.revoked_at is not None:
         return CodeState.REVOKED
     if code.activated_at is None:
-        if code.use_by is not None and code.use_by < now.date():
-            return CodeState.EXPIRED  # never applied before its use-by date: lapsed
+        if code.usable_until is not None and code.usable_until <= now:
+            return CodeState.EXPIRED  # never applied before its use-by date ended: lapsed
         return CodeState.AVAILABLE
     if code.expires_at <= now:
         return CodeState.EXPIRED
@@ -31,7 +31,8 @@ def code_state(code: Code, now: datetime | None = None) -> CodeState:
 
 
 def code_use_by_passed(code: Code, now: datetime) -> bool:
-    return code.activated_at is None and code.use_by is not None and code.use_by < now.date()
+    """Never applied, and its use-by day has ended in the provider's time zone (`codes.use_by`)."""
+    return code.activated_at is None and code.usable_until is not None and code.usable_until <= now
 
 
 def state_q(state: str, now: datetime | None = None, prefix: str = "", *, on_unit: bool = False) -> Q:
@@ -44,7 +45,6 @@ def state_q(state: str, now: datetime | None = None, prefix: str = "", *, on_uni
     index with the live-codes one and sort every running code (60 ms at 1M codes) instead of
     walking the live codes in expiry order (0.4 ms)."""
     now = now or timezone.now()
-    today = now.date()
 
     def q(**kwargs):
         return Q(**{f"{prefix}{k}": v for k, v in kwargs.items()})
@@ -53,11 +53,11 @@ def state_q(state: str, now: datetime | None = None, prefix: str = "", *, on_uni
         return q(revoked_at__isnull=False)
     if state == CodeState.AVAILABLE:
         return q(revoked_at__isnull=True, activated_at__isnull=True) & (
-            q(use_by__isnull=True) | q(use_by__gte=today)
+            q(usable_until__isnull=True) | q(usable_until__gt=now)
         )
     if state == CodeState.EXPIRED:
         return q(revoked_at__isnull=True) & (
-            q(expires_at__lte=now) | q(activated_at__isnull=True, use_by__lt=today)
+            q(expires_at__lte=now) | q(activated_at__isnull=True, usable_until__lte=now)
         )
     if state == CodeState.RELEASED:
         return q(unit__isnull=True, activated_at__isnull=False, expires_at__gt=now)

@@ -40,6 +40,7 @@ from . import text as code_text
 from .locking import lock_codes, lock_codes_and_chains, lock_unit_for_code, lock_units
 from .models import ON_UNIT_STATES, Batch, Code, CodeState
 from .selectors import code_state, code_use_by_passed
+from .use_by import local_today, use_by_ends_at
 
 logger = logging.getLogger(__name__)
 
@@ -686,7 +687,7 @@ def _refuse_without_unit(canonical: str, hardware_id: str, *, own_account, found
 # --- batches ----------------------------------------------------------------------------------
 
 
-def _validated_batch_terms(*, quantity, period_days, unit_price, currency, use_by, now) -> tuple:
+def _validated_batch_terms(*, quantity, period_days, unit_price, currency, use_by, time_zone, now) -> tuple:
     problems = []
     try:
         quantity = int(quantity)
@@ -711,7 +712,7 @@ def _validated_batch_terms(*, quantity, period_days, unit_price, currency, use_b
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         problems.append(Refusal("currency", _("The currency must be a three-letter code such as EUR."), "validation_error"))
-    if use_by is not None and use_by < now.date():
+    if use_by is not None and use_by < local_today(time_zone, now):
         problems.append(Refusal("use_by", _("The use-by date cannot be in the past."), "validation_error"))
     if problems:
         raise DomainError(_("The batch was not created: please correct the errors."), code="validation_error", refusals=problems)
@@ -739,7 +740,8 @@ def batch_generate(
     now = now or timezone.now()
     account = _require_provider_admin(actor)
     quantity, period_days, unit_price, currency = _validated_batch_terms(
-        quantity=quantity, period_days=period_days, unit_price=unit_price, currency=currency, use_by=use_by, now=now
+        quantity=quantity, period_days=period_days, unit_price=unit_price, currency=currency, use_by=use_by,
+        time_zone=account.time_zone, now=now,
     )
     if background is None:
         background = quantity > settings.KEYLINE_SYNC_BATCH_LIMIT
@@ -770,9 +772,13 @@ def batch_fill(*, batch_id: int, chunk_size: int = 5000, now: datetime | None = 
     and a crash resumes where it stopped. Safe to run twice at once: the batch row is locked."""
     while True:
         with transaction.atomic():
-            # of=("self",): created_by is nullable (an outer join), which PostgreSQL cannot lock.
+            # created_by is nullable (an outer join), which PostgreSQL cannot lock. The provider is
+            # locked because its time zone sets the codes' use-by deadline (`account_update` moves
+            # the deadlines of existing codes under the same lock).
             batch = (
-                Batch.objects.select_for_update(of=("self",), no_key=True).select_related("created_by__account").get(pk=batch_id)
+                Batch.objects.select_for_update(of=("self", "provider"), no_key=True)
+                .select_related("created_by__account", "provider")
+                .get(pk=batch_id)
             )
             missing = batch.quantity - batch.generated_count
             if missing <= 0:
@@ -795,12 +801,13 @@ def _insert_codes(batch: Batch, count: int) -> list[int]:
     """Insert `count` new codes of the batch; returns their ids. On PostgreSQL with COPY (ids
     drawn from the table's sequence first), elsewhere with bulk_create."""
     generate = code_text.generate
+    usable_until = use_by_ends_at(batch.use_by, batch.provider.time_zone)
     for _attempt in range(5):
         texts = [generate() for _ in range(count)]
         try:
             with transaction.atomic():
                 if connection.vendor == "postgresql":
-                    return _copy_codes(batch, texts)
+                    return _copy_codes(batch, texts, usable_until)
                 codes = [
                     Code(
                         text=text,
@@ -808,6 +815,7 @@ def _insert_codes(batch: Batch, count: int) -> list[int]:
                         batch_id=batch.pk,
                         period_days=batch.period_days,
                         use_by=batch.use_by,
+                        usable_until=usable_until,
                         holder_id=batch.provider_id,
                         status=CodeState.AVAILABLE,
                     )
@@ -819,7 +827,7 @@ def _insert_codes(batch: Batch, count: int) -> list[int]:
     raise RuntimeError("could not generate unique codes")
 
 
-def _copy_codes(batch: Batch, texts: list[str]) -> list[int]:
+def _copy_codes(batch: Batch, texts: list[str], usable_until: datetime | None) -> list[int]:
     """COPY the rows in (no model instance, no per-row parameters): the ids come from the
     identity sequence beforehand, as an INSERT would have drawn them."""
     table = Code._meta.db_table
@@ -828,8 +836,11 @@ def _copy_codes(batch: Batch, texts: list[str]) -> list[int]:
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(texts)]
         )
         ids = [row[0] for row in cursor.fetchall()]
-        fixed = (batch.provider_id, batch.pk, batch.period_days, batch.use_by, batch.provider_id, CodeState.AVAILABLE.value)
-        columns = "id, text, provider_id, batch_id, period_days, use_by, holder_id, status"
+        fixed = (
+            batch.provider_id, batch.pk, batch.period_days, batch.use_by, usable_until, batch.provider_id,
+            CodeState.AVAILABLE.value,
+        )
+        columns = "id, text, provider_id, batch_id, period_days, use_by, usable_until, holder_id, status"
         # The psycopg 3 cursor under Django's wrapper; its errors (a text clash) as Django's.
         with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for pk, text in zip(ids, texts, strict=True):
@@ -860,7 +871,7 @@ def _due_q(now: datetime) -> Q:
     return (
         Q(status__in=[CodeState.RUNNING, CodeState.RELEASED], expires_at__lte=now)
         | Q(status=CodeState.SCHEDULED, activated_at__lte=now)
-        | Q(status=CodeState.AVAILABLE, use_by__lt=now.date())
+        | Q(status=CodeState.AVAILABLE, usable_until__lte=now)
     )
 
 
@@ -885,7 +896,7 @@ class _JobRow(NamedTuple):
     status: str
     activated_at: datetime | None
     expires_at: datetime | None
-    use_by: object
+    usable_until: datetime | None
     revoked_at: datetime | None
 
 

@@ -25,11 +25,15 @@ class CodeSerializer(serializers.ModelSerializer):
     holder = AccountRefSerializer(read_only=True)
     unit = UnitRefSerializer(read_only=True, allow_null=True)
     batch = serializers.PrimaryKeyRelatedField(read_only=True)
+    usable_until = serializers.DateTimeField(
+        read_only=True, allow_null=True,
+        help_text="When the use-by day ends in the provider's time zone: a code never applied lapses then.",
+    )
 
     class Meta:
         model = Code
         fields = [
-            "code", "state", "period_days", "use_by", "holder", "unit", "batch",
+            "code", "state", "period_days", "use_by", "usable_until", "holder", "unit", "batch",
             "activated_at", "expires_at", "revoked_at", "archived_at",
         ]
         read_only_fields = fields

@@ -3,7 +3,7 @@ revoke, and bulk share / recall (all or nothing). Every rule is the service laye
 check that the API reaches it, answers in the one error shape, and never shows another branch."""
 
 import base64
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -154,6 +154,21 @@ def test_given_an_expired_code_when_attached_then_409_code_expired(network, api_
     attach(api, acme_codes[0], harvest_unit.hardware_id)
     with time_machine.travel(timezone.now() + timedelta(days=31)):
         assert_error(attach(api, acme_codes[0], south_unit.hardware_id), 409, "code_expired")
+
+
+def test_given_a_use_by_date_when_reading_the_code_then_it_says_when_that_day_ends_in_the_providers_zone(
+    network, api_for
+):
+    from cms.models import Account
+
+    Account.objects.filter(pk=network.provider.pk).update(time_zone="Pacific/Auckland")
+    network.provider_admin.account.refresh_from_db()
+    code = factories.codes(network.provider_admin, quantity=1, use_by=date(2027, 3, 1))[0]
+    body = api_for(network.provider_operator).get(f"/api/v1/codes/{code.display_text}/").json()
+    assert body["use_by"] == "2027-03-01"
+    assert body["usable_until"] == "2027-03-01T11:00:00Z"  # midnight in Auckland (UTC+13)
+    undated = factories.codes(network.provider_admin, quantity=1)[0]
+    assert api_for(network.provider_operator).get(f"/api/v1/codes/{undated.display_text}/").json()["usable_until"] is None
 
 
 def test_given_a_lapsed_use_by_date_when_attached_then_409_code_use_by_passed(network, api_for, harvest_unit):

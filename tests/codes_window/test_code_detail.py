@@ -1,12 +1,13 @@
 """A code's page: its fields, and its whole history from the audit log."""
 
 import re
+from datetime import date
 
 from django.urls import reverse
 
 from audit.models import Action
 from cms.models import Account
-from codes.services import code_revoke
+from codes.services import code_revoke, code_share
 
 
 def detail(code) -> str:
@@ -88,3 +89,18 @@ def test_given_a_revoked_code_then_the_reason_shows_in_its_history(window, signe
     code_revoke(code=window.y1, actor=window.network.provider_admin, reason="Printed twice")
     content = signed_in(window.network.provider_admin).get(detail(window.y1)).content.decode()
     assert "Printed twice" in content
+
+
+def test_given_an_unused_code_of_a_provider_in_auckland_then_a_reseller_in_utc_sees_when_its_use_by_day_ends(
+    window, signed_in
+):
+    """The use-by day ends at midnight in Auckland (11:00 UTC on 1 March): the page says so in the viewer's zone."""
+    from tests.domain.support import code_for
+
+    Account.objects.filter(pk=window.network.provider.pk).update(time_zone="Pacific/Auckland")
+    code = code_for(window.network, use_by=date(2027, 3, 1))
+    code_share(code=code, to_account=window.network.north, actor=window.network.provider_admin)
+
+    content = signed_in(window.network.north_admin).get(detail(code)).content.decode()
+    use_by = re.search(r'data-testid="code-use-by">(.*?)</dd>', content, re.S).group(1)
+    assert "2027-03-01" in use_by and "until 2027-03-01 11:00" in use_by
