@@ -125,8 +125,36 @@ def peak_rss_mb(pid: int) -> float:
 # --- the load generator -------------------------------------------------------------------------
 
 
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, total) jiffies of all the machine's CPUs since boot, from /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def wait_for_quiet(*, busy_below: float = 0.15, timeout: float = 5.0) -> None:
+    """Wait until the CPUs are mostly idle. When wrk stops, the requests it left in flight still
+    run to completion on the server (the stock admin's slowest pages take two seconds, four at
+    a time): without this wait they ran into the first seconds of the next load run, and showed
+    as that row's p95. Gives up after `timeout` seconds (a machine busy with something else)."""
+    deadline = time.monotonic() + timeout
+    before = _cpu_times()
+    while before is not None and time.monotonic() < deadline:
+        time.sleep(0.25)
+        after = _cpu_times()
+        busy, total = after[0] - before[0], after[1] - before[1]
+        if total > 0 and busy / total < busy_below:
+            return
+        before = after
+
+
 def wrk(url: str, *, connections: int, duration: int, headers: dict | None = None, paths: list[str] | None = None,
         bodies: list[str] | None = None, threads: int = 1) -> dict:
+    wait_for_quiet()
     env = dict(os.environ)
     tmp = []
     for name, rows in (("BENCH_PATHS_FILE", paths), ("BENCH_BODIES_FILE", bodies)):
