@@ -30,7 +30,7 @@ print(json.dumps({
 
 CONFIG_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "EMAIL_BACKEND", "DJANGO_SECRET_KEY", "DJANGO_DEBUG",
-    "DJANGO_ALLOWED_HOSTS", "SITE_URL",
+    "DJANGO_ALLOWED_HOSTS", "SITE_URL", "DB_PARALLEL_WORKERS_PER_GATHER",
 )
 
 
@@ -85,6 +85,26 @@ def test_given_database_and_redis_urls_then_postgres_and_redis_are_used():
     assert loaded["broker"] == "redis://cache.example.invalid:6379/3"
     assert loaded["cache"] == "django_redis.cache.RedisCache"
     assert loaded["cache_location"] == "redis://cache.example.invalid:6379/3"
+
+
+def test_given_postgres_then_its_connections_run_no_parallel_query_unless_configured():
+    url = "postgres://keyline@db.example.invalid/keyline_prod"
+    assert load_settings(DATABASE_URL=url)["options"]["options"] == "-c max_parallel_workers_per_gather=0"
+    assert (load_settings(DATABASE_URL=url, DB_PARALLEL_WORKERS_PER_GATHER="2")["options"]["options"]
+            == "-c max_parallel_workers_per_gather=2")
+    # Options already in the URL are kept.
+    loaded = load_settings(DATABASE_URL=url + "?options=-c%20statement_timeout%3D5000")
+    assert loaded["options"]["options"] == "-c statement_timeout=5000 -c max_parallel_workers_per_gather=0"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_given_postgres_then_a_connection_really_has_parallel_query_off():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
 
 
 def test_given_production_variables_then_they_are_honoured():
