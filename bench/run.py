@@ -146,6 +146,8 @@ def wait_for_quiet(*, busy_below: float = 0.15, timeout: float = 5.0) -> None:
     while before is not None and time.monotonic() < deadline:
         time.sleep(0.25)
         after = _cpu_times()
+        if after is None:
+            return
         busy, total = after[0] - before[0], after[1] - before[1]
         if total > 0 and busy / total < busy_below:
             return

@@ -137,7 +137,7 @@ def account_update(*, actor, account: Account, name: str, time_zone: str) -> Acc
         raise DomainError(_("%(value)s is not a known time zone.") % {"value": time_zone}, code="validation_error")
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
-        zone_moved = account.depth == 1 and account.time_zone != time_zone
+        zone_moved = account.is_provider and account.time_zone != time_zone
         account.name = name
         account.time_zone = time_zone
         account.save(update_fields=["name", "time_zone"])

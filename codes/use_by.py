@@ -38,9 +38,6 @@ def usable_until_follow_zone(*, provider_id: int, time_zone: str) -> int:
     unused = Code.objects.filter(provider_id=provider_id, status=CodeState.AVAILABLE, use_by__isnull=False)
     changed = 0
     for use_by in unused.order_by().values_list("use_by", flat=True).distinct():
-        changed += (
-            unused.filter(use_by=use_by)
-            .exclude(usable_until=use_by_ends_at(use_by, time_zone))
-            .update(usable_until=use_by_ends_at(use_by, time_zone))
-        )
+        ends_at = use_by_ends_at(use_by, time_zone)
+        changed += unused.filter(use_by=use_by).exclude(usable_until=ends_at).update(usable_until=ends_at)
     return changed
