@@ -248,8 +248,9 @@ LOGGING = {
 }
 
 # --- Redemption page and codes sent by e-mail (issue 5) ---------------------------------------
-# Rate limits of the public redemption page (django-ratelimit's core, on the default cache):
-# "count/period" per client address and per hardware id; every POST of the page counts.
+# Rate limits of the public redemption page and the API's redemption (`codes.ratelimits`: on
+# Redis one round trip for both, elsewhere django-ratelimit's core): "count/period" per client
+# address and per hardware id; every attempt counts.
 if "django_ratelimit" not in INSTALLED_APPS:
     INSTALLED_APPS.append("django_ratelimit")
 RATELIMIT_USE_CACHE = "default"  # Redis when REDIS_URL is set; see below otherwise

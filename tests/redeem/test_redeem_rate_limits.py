@@ -123,3 +123,48 @@ def test_given_redis_when_the_limit_trips_then_the_counts_live_in_redis(shop, vi
 
     assert keys, "the counters are Redis keys"
     assert check(visitor, "AAAAA", "1").status_code == 429
+
+
+@pytest.mark.redis
+def test_given_redis_when_an_attempt_is_counted_then_both_limits_take_one_round_trip(shop, tight_limits, monkeypatch):
+    """Both counters in one command (codes.ratelimits: a Lua script), where django-ratelimit's
+    core takes an ADD and an INCR per limit."""
+    from redis import Redis
+
+    request = check(Client(REMOTE_ADDR=ADDRESS), "AAAAA", shop.unit.hardware_id).wsgi_request  # loads the script
+    commands = []
+    real = Redis.execute_command
+
+    def spy(self, *args, **kwargs):
+        commands.append(args[0])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Redis, "execute_command", spy)
+    assert ratelimits.redeem_attempt(request, hardware_id=shop.unit.hardware_id) is None  # the 2nd of 2 and of 3
+    assert commands == ["EVALSHA"]
+    limited = ratelimits.redeem_attempt(request, hardware_id=shop.unit.hardware_id)
+    assert limited is not None and limited.scope == ratelimits.HARDWARE_ID
+
+
+@pytest.mark.redis
+def test_given_redis_when_counting_then_the_windows_are_django_ratelimits_and_the_counters_expire_with_them(
+    shop, visitor, tight_limits
+):
+    from django_ratelimit.core import EXPIRATION_FUDGE, _get_window
+
+    start = timezone.now()
+    for value in ("203.0.113.7", "198.51.100.20", "356938035643809", "a"):
+        for step in range(50):  # across more than two windows
+            moment = start + timedelta(seconds=37 * step)
+            with time_machine.travel(moment, tick=False):
+                assert ratelimits._window_end(value, 900, int(moment.timestamp())) == _get_window(value, 900)
+
+    response = check(visitor, "AAAAA", "1")
+    redis = caches[django_settings.RATELIMIT_USE_CACHE].client.get_client()
+    keys = list(redis.scan_iter(match=f"*{django_settings.RATELIMIT_CACHE_PREFIX}*"))
+    assert len(keys) == 2, "one counter per limit"
+    wait = ratelimits.redeem_attempt(response.wsgi_request, increment=False)
+    assert wait is None, "looking does not count"
+    for key in keys:
+        assert int(redis.get(key)) == 1
+        assert 0 < redis.ttl(key) <= 15 * 60 + EXPIRATION_FUDGE
