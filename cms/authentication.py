@@ -25,7 +25,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .errors import DomainError, NotFound
-from .hotcache import accounts_version_key, hot_key, logins_changed, logins_version_key
+from .hotcache import accounts_version_key, changes_pending, hot_key, logins_changed, logins_version_key
 from .models import ApiToken
 
 logger = logging.getLogger(__name__)
@@ -141,7 +141,10 @@ class TokenAuthentication(authentication.BaseAuthentication):
         return self.authenticate_cached(key)
 
     def authenticate_cached(self, key: str):
-        """`authenticate_key` through the cache (`token_entry`): one round trip when warm."""
+        """`authenticate_key` through the cache (`token_entry`): one round trip when warm. Not
+        in a transaction that has changed users, tokens or accounts (`changes_pending`)."""
+        if changes_pending():
+            return self.authenticate_key(key)
         entry_key, version_keys = token_key(ApiToken.hash_key(key)), token_versions_keys()
         try:
             got = cache.get_many([entry_key, *version_keys])

@@ -24,9 +24,13 @@ With Redis, each web process also keeps the entries it checked in memory and ans
 them without the round trip while it listens to a changes channel on which every version change
 is published ("the per-process tier", below).
 
-The services change versions (`forget_now_and_on_commit`) twice: at once, so the rest of the
-transaction (and a test running inside one) reads the change, and again after commit, so an
-entry rebuilt from the pre-commit state in between is never used. The cache is a read-side
+The services change versions (`publish_on_commit`) once, after commit: before that the change is
+not visible to anyone else, and an entry another process builds meanwhile (from the state
+before the change) carries the old version and is never used again. The transaction that makes
+the change reads around the cache until it ends (`changes_pending`): its own reads see its
+changes, and it stores no entry built from a state that may yet be rolled back. (The services
+used to change the versions at once as well; that second round trip was a twentieth of a
+redemption's instructions, docs/BENCHMARKS-notes.md, seventh round.) The cache is a read-side
 implementation detail: the rules stay in the services and selectors; an entry only ever holds
 what the selectors would answer.
 """
@@ -77,18 +81,34 @@ def _safely(change: Callable[[], None]) -> Callable[[], None]:
     return run
 
 
-def forget_now_and_on_commit(change: Callable[[], None]) -> None:
-    """Run a cache change now and once more after the current transaction commits (see the
-    module docstring). Cache errors are logged, never raised: a write must not fail because
-    the cache is unreachable."""
-    change = _safely(change)
-    change()
-    transaction.on_commit(change)
+def publish_on_commit(change: Callable[[], None]) -> None:
+    """Run a cache change once the current transaction commits (at once outside one). Until
+    then `changes_pending` tells this transaction's readers to go around the cache. Cache errors
+    are logged, never raised: a write must not fail because the cache is unreachable."""
+    safe = _safely(change)
+
+    def published():
+        published.pending = False
+        safe()
+
+    published.pending = True
+    transaction.on_commit(published)
+
+
+def changes_pending() -> bool:
+    """Whether the current transaction has changed what hot-path entries hold. Its changes
+    reach the cache after commit, so until then its reads must go to the database, and store
+    nothing. (Django keeps the transaction's commit callbacks, and drops those of a savepoint
+    rolled back.)"""
+    connection = transaction.get_connection()
+    return connection.in_atomic_block and any(
+        getattr(callback, "pending", False) for _savepoints, callback, _robust in connection.run_on_commit
+    )
 
 
 def versions_renew(keys: Iterable[str], *, hardware_ids: Iterable[str] | None = None) -> None:
-    """Give each version key a new value, now and after commit, and tell every process's
-    local tier what to drop (`hardware_ids`, or None: everything)."""
+    """Give each version key a new value after commit, and tell every process's local tier
+    what to drop (`hardware_ids`, or None: everything)."""
     keys = list(keys)
     if not keys:
         return
@@ -100,15 +120,15 @@ def versions_renew(keys: Iterable[str], *, hardware_ids: Iterable[str] | None = 
         if not _publishing():
             cache.set_many(versions, VERSION_SECONDS)
             return
-        # The new versions and the message in one round trip (a redemption makes this change
-        # twice), and in one MULTI/EXEC: a process that reads the message finds the new versions.
+        # The new versions and the message in one round trip, and in one MULTI/EXEC: a process
+        # that reads the message finds the new versions.
         with cache.client.get_client(write=True).pipeline() as pipe:
             for key, version in versions.items():
                 cache.set(key, version, VERSION_SECONDS, client=pipe)
             pipe.publish(_channel(), _message(scope))
             pipe.execute()
 
-    forget_now_and_on_commit(change)
+    publish_on_commit(change)
 
 
 def accounts_changed() -> None:

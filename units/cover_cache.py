@@ -28,7 +28,14 @@ from rest_framework.fields import DateTimeField
 from rest_framework.renderers import JSONRenderer
 
 from cms.authentication import ApiToken, token_key, token_record
-from cms.hotcache import accounts_version_key, hot_key, local_tier, logins_version_key, versions_renew
+from cms.hotcache import (
+    accounts_version_key,
+    changes_pending,
+    hot_key,
+    local_tier,
+    logins_version_key,
+    versions_renew,
+)
 from cms.models import Account
 from codes import text as code_text
 from codes.models import Code
@@ -50,7 +57,7 @@ def unit_version_key(hardware_id: str) -> str:
 
 def units_changed(hardware_ids: Iterable[str]) -> None:
     """These units, or the codes on them, change in the current transaction: their cover
-    records are not used again (at once, and once more after commit)."""
+    records are not used again once it commits."""
     hardware_ids = set(hardware_ids)
     versions_renew([unit_version_key(hardware_id) for hardware_id in hardware_ids], hardware_ids=hardware_ids)
 
@@ -140,6 +147,8 @@ def unit_status(key: str, hardware_id: str) -> bytes | None:
     One cache round trip when warm (the token entry, the record and the versions they are
     checked against), and no query; not even the round trip when this process's local tier
     holds them (`cms.hotcache`, "the per-process tier")."""
+    if changes_pending():  # this transaction changed what entries hold: the API's own path answers
+        return None
     key_hash = ApiToken.hash_key(key)
     tier = local_tier()
     if tier is not None:

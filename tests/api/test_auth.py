@@ -259,7 +259,7 @@ def test_given_redis_and_a_warm_token_when_it_is_deleted_then_the_next_write_is_
     assert_error(_redeem(client, acme_codes[1], harvest_unit), 401, "authentication_failed")
 
 
-def test_given_a_token_used_when_its_entry_is_cached_then_the_entry_holds_no_password_hash(network, api_for):
+def test_given_a_token_used_when_its_entry_is_cached_then_the_entry_holds_no_password_hash(transactional_db, network, api_for):
     import pickle
 
     from django.core.cache import cache

@@ -8,6 +8,10 @@ nobody sees another branch's or provider's unit.
 
 The viewset's own answer is asked for with a query string (`?via=viewset`): the cached path
 answers only a plain call and hands anything else to the viewset, which ignores the parameter.
+
+Every test commits as production does (`transaction=True`): a change reaches the cache after
+its commit, and a transaction that changed something reads around the cache until it ends
+(`cms.hotcache.changes_pending`, tested at the end of this module).
 """
 
 import pytest
@@ -22,6 +26,8 @@ from tests.api.conftest import assert_error
 from tests.domain.support import DAY, T0
 from units.cover_cache import cover_key, cover_record, unit_version_key
 from units.services import unit_update
+
+pytestmark = pytest.mark.django_db(transaction=True)
 
 FOREVER = 10 * 365 * 24 * 3600  # cache entries that outlive the clock's jumps
 
@@ -355,17 +361,17 @@ def test_given_the_cache_is_down_when_asking_then_the_database_answers(network, 
 
 
 def test_given_a_record_rebuilt_from_before_a_change_when_the_change_commits_then_it_is_never_used(
-    network, api_for, acme_codes, harvest_unit, django_capture_on_commit_callbacks
+    network, api_for, acme_codes, harvest_unit
 ):
     """A reader that missed may store what it read before a change committed. The change's
-    versions, set again after commit, make that record useless."""
+    versions, set after its commit, make that record useless."""
     api = api_for(network.north_admin)
-    with django_capture_on_commit_callbacks(execute=True):
-        stale = cover_record(harvest_unit, versions=(None, None))  # read before the change
-        code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.provider_admin)
-        # ... and stored after the change had set new versions, before it committed:
-        versions = (cache.get(unit_version_key(harvest_unit.hardware_id)), cache.get(accounts_key()))
-        cache.set(cover_key(harvest_unit.hardware_id), {network.provider.path: {**stale, "versions": versions}})
+    hardware_id = harvest_unit.hardware_id
+    versions = (cache.get(unit_version_key(hardware_id)), cache.get(accounts_key()))  # the reader reads first
+    stale = cover_record(harvest_unit, versions=versions)  # ... then the database, before the change
+    code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.provider_admin)
+    cache.set(cover_key(hardware_id), {network.provider.path: stale})  # ... and stores it after the commit
+
     assert cached(api, harvest_unit).json()["state"] == "active"
 
 
@@ -373,6 +379,76 @@ def accounts_key():
     from cms.hotcache import accounts_version_key
 
     return accounts_version_key()
+
+
+# --- a transaction that changed something reads around the cache ------------------------------
+
+
+def test_given_a_change_in_an_open_transaction_when_asked_in_it_then_the_database_answers_and_nothing_is_stored(
+    network, api_for, acme_codes, harvest_unit, django_assert_num_queries
+):
+    from django.db import transaction
+
+    api = api_for(network.north_admin)
+    assert cached(api, harvest_unit).json()["state"] == "deactivated"  # warm
+    hardware_id = harvest_unit.hardware_id
+    version_before, entry_before = cache.get(unit_version_key(hardware_id)), cache.get(cover_key(hardware_id))
+
+    with transaction.atomic():
+        code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.provider_admin)
+        assert cache.get(unit_version_key(hardware_id)) == version_before, "published only after commit"
+        assert cached(api, harvest_unit).json()["state"] == "active", "the transaction sees its own change"
+        assert cache.get(cover_key(hardware_id)) == entry_before, "and stores nothing it read"
+
+    assert cache.get(unit_version_key(hardware_id)) != version_before
+    assert assert_same_answer(api, harvest_unit)["state"] == "active"
+    with django_assert_num_queries(0):
+        assert cached(api, harvest_unit).json()["state"] == "active"
+
+
+def test_given_a_change_rolled_back_when_asked_after_then_the_cache_still_answers_as_before(
+    network, api_for, acme_codes, harvest_unit, django_assert_num_queries
+):
+    from django.db import transaction
+
+    api = api_for(network.north_admin)
+    assert cached(api, harvest_unit).json()["state"] == "deactivated"
+    version_before = cache.get(unit_version_key(harvest_unit.hardware_id))
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.provider_admin)
+        assert cached(api, harvest_unit).json()["state"] == "active"
+        raise Undo
+
+    assert cache.get(unit_version_key(harvest_unit.hardware_id)) == version_before, "nothing was published"
+    with django_assert_num_queries(0):
+        assert cached(api, harvest_unit).json()["state"] == "deactivated"
+
+
+def test_given_a_change_in_a_savepoint_rolled_back_when_asked_in_the_transaction_then_the_cache_answers_again(
+    network, api_for, acme_codes, harvest_unit, django_assert_num_queries
+):
+    from django.db import transaction
+
+    from cms.hotcache import changes_pending
+
+    api = api_for(network.north_admin)
+    assert cached(api, harvest_unit).json()["state"] == "deactivated"
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.provider_admin)
+                assert changes_pending()
+                raise RuntimeError("undo the savepoint")
+        except RuntimeError:
+            pass
+        assert not changes_pending()
+        with django_assert_num_queries(0):
+            assert cached(api, harvest_unit).json()["state"] == "deactivated"
 
 
 # --- the real Redis --------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def test_a_redemption_behind_running_cover_costs_four_statements(network, clock,
     assert refresh(code).status == CodeState.SCHEDULED
 
 
-def test_an_api_redemption_adds_only_the_token_lookup_and_none_once_the_token_is_cached(
+def test_an_api_redemption_adds_only_the_token_lookup_and_none_once_the_token_is_cached(transactional_db, 
     network, harvest_unit, clock, settings
 ):
     """Through POST /api/v1/redeem/: the token (one query; last_used_at is written at most once a
