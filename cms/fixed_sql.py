@@ -19,7 +19,9 @@ per database vendor from the models' own metadata:
   allows, values as above after each field's `pre_save` (what `bulk_create` writes);
 - `any_of(column, ids)`: a list of ids as one condition;
 - `lock_clause(alias)`: `FOR NO KEY UPDATE OF alias` where the database has row locks (see
-  `codes.locking` for why that mode), nothing on SQLite (whose transactions are serialised).
+  `codes.locking` for why that mode), nothing on SQLite (whose transactions are serialised);
+- `prepared_cursor()`: for the locking SELECTs, a cursor whose statements PostgreSQL plans once
+  per connection instead of on every call (see there).
 
 Only fixed-shape statements belong here; everything else stays with the ORM.
 """
@@ -27,6 +29,7 @@ Only fixed-shape statements belong here; everything else stays with the ORM.
 from collections.abc import Sequence
 from functools import cache
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Model
 
@@ -135,3 +138,45 @@ def any_of(column: str, ids: Sequence[int]) -> tuple[str, list]:
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [list(ids)]
     return f"{column} IN ({placeholders(len(ids))})", list(ids)
+
+
+def prepared_cursor():
+    """A cursor for fixed statements run on every redemption: on PostgreSQL it binds values on
+    the server and prepares each statement the first time a connection runs it (psycopg keeps
+    them per connection), so PostgreSQL parses and plans it once per connection rather than on
+    every call. The settings give these statements generic plans (`plan_cache_mode`, set with
+    DB_PREPARED_STATEMENTS; Django itself prepares nothing, so nothing else is affected): the
+    redemption's two locking SELECTs took 0.25 and 0.30 ms of PostgreSQL's CPU each, mostly
+    planning, and take 0.08 and 0.10 ms prepared (docs/BENCHMARKS-notes.md, seventh round).
+
+    Django's own cursor elsewhere; with DB_PREPARED_STATEMENTS off (behind a connection pooler
+    that cannot keep prepared statements, such as PgBouncer in transaction mode before 1.21); and
+    while Django logs queries (DEBUG, or a test capturing them): psycopg keeps no text of a
+    prepared execution for the log, and there the log shows each statement with its values. The
+    prepared cursor goes through Django's cursor wrapper too: its error translation and
+    `execute_wrapper`s apply as to any other query."""
+    if (
+        connection.vendor != "postgresql"
+        or not settings.KEYLINE_DB_PREPARED_STATEMENTS
+        or connection.queries_logged
+    ):
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        cursor = _prepared_cursor_class()(connection.connection)
+    return connection.make_cursor(cursor)
+
+
+@cache
+def _prepared_cursor_class():
+    import psycopg
+
+    class PreparedCursor(psycopg.Cursor):
+        """Server-side binding, every statement prepared (Django calls `execute(sql, params)`)."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparedCursor

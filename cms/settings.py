@@ -109,6 +109,16 @@ if USING_POSTGRES:
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _parallel = env.int("DB_PARALLEL_WORKERS_PER_GATHER", default=0)
     _options["options"] = " ".join(filter(None, [_options.get("options"), f"-c max_parallel_workers_per_gather={_parallel}"]))
+# The redemption's locking SELECTs are prepared once per connection (`cms.fixed_sql.prepared_cursor`)
+# and run with generic plans: their planning was most of their cost. Django prepares nothing
+# itself, so the plan setting touches only those. Off (DB_PREPARED_STATEMENTS=false) behind a
+# pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+KEYLINE_DB_PREPARED_STATEMENTS = USING_POSTGRES and env.bool("DB_PREPARED_STATEMENTS", default=True)
+if KEYLINE_DB_PREPARED_STATEMENTS:
+    _options["options"] += " -c plan_cache_mode=force_generic_plan"
+    # psycopg prepares nothing when the threshold is None (Django's default); with one no query
+    # reaches, it prepares exactly the statements run with `prepare=True`.
+    _options.setdefault("prepare_threshold", 2**31 - 1)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "cms.User"

@@ -49,7 +49,7 @@ def lock_unit_for_code(code_text: str, hardware_id: str) -> Unit | None:
 
     Fixed SQL (`cms.fixed_sql`): the redemption runs it on every call, and through the ORM its
     building and compiling cost several times what the database does."""
-    with connection.cursor() as cursor:
+    with fixed_sql.prepared_cursor() as cursor:
         cursor.execute(_unit_for_code_sql(connection.vendor), [hardware_id, code_text])
         row = cursor.fetchone()
     if row is None:
@@ -75,6 +75,9 @@ def _unit_for_code_sql(vendor: str) -> str:
     )
 
 
+_ON_UNIT_STATES_SQL = ", ".join(f"'{state}'" for state in ON_UNIT_STATES)  # our own constants: plain words
+
+
 def lock_codes_and_chains(code_ids: Iterable[int], unit_ids: Iterable[int]) -> dict[int, Code]:
     """Lock, in one statement and in primary-key order, the given codes together with every code
     recorded as sitting on the given units (scheduled or running), each with its holder. Call
@@ -90,15 +93,17 @@ def lock_codes_and_chains(code_ids: Iterable[int], unit_ids: Iterable[int]) -> d
         params += ids
     if unit_ids:
         sql, ids = fixed_sql.any_of("c.unit_id", unit_ids)
-        where.append(f"{sql} AND c.status IN ({fixed_sql.placeholders(len(ON_UNIT_STATES))})")
-        params += [*ids, *(str(state) for state in ON_UNIT_STATES)]
+        # The states as literals, not parameters: a generic plan can then use the partial index
+        # on them (`code_one_position_per_unit`).
+        where.append(f"{sql} AND c.status IN ({_ON_UNIT_STATES_SQL})")
+        params += ids
     sql = (
         f"SELECT {fixed_sql.columns(Code, 'c')}, {fixed_sql.columns(Account, 'h')}"
         f" FROM {fixed_sql.table(Code)} c JOIN {fixed_sql.table(Account)} h ON h.id = c.holder_id"
         f" WHERE ({') OR ('.join(where)}) ORDER BY c.id{fixed_sql.lock_clause('c')}"
     )
     codes = {}
-    with connection.cursor() as cursor:
+    with fixed_sql.prepared_cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             code, end = fixed_sql.load(Code, row)

@@ -25,12 +25,13 @@ print(json.dumps({
     "broker": app.conf.broker_url, "broker_options": app.conf.broker_transport_options,
     "using_postgres": settings.USING_POSTGRES, "debug": settings.DEBUG, "secret_key": settings.SECRET_KEY,
     "allowed_hosts": settings.ALLOWED_HOSTS, "site_url": settings.SITE_URL, "email_backend": settings.EMAIL_BACKEND,
+    "prepared_statements": settings.KEYLINE_DB_PREPARED_STATEMENTS,
 }))
 """
 
 CONFIG_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "EMAIL_BACKEND", "DJANGO_SECRET_KEY", "DJANGO_DEBUG",
-    "DJANGO_ALLOWED_HOSTS", "SITE_URL", "DB_PARALLEL_WORKERS_PER_GATHER",
+    "DJANGO_ALLOWED_HOSTS", "SITE_URL", "DB_PARALLEL_WORKERS_PER_GATHER", "DB_PREPARED_STATEMENTS",
 )
 
 
@@ -89,12 +90,26 @@ def test_given_database_and_redis_urls_then_postgres_and_redis_are_used():
 
 def test_given_postgres_then_its_connections_run_no_parallel_query_unless_configured():
     url = "postgres://keyline@db.example.invalid/keyline_prod"
-    assert load_settings(DATABASE_URL=url)["options"]["options"] == "-c max_parallel_workers_per_gather=0"
+    generic = " -c plan_cache_mode=force_generic_plan"  # see the prepared statements' test below
+    assert load_settings(DATABASE_URL=url)["options"]["options"] == "-c max_parallel_workers_per_gather=0" + generic
     assert (load_settings(DATABASE_URL=url, DB_PARALLEL_WORKERS_PER_GATHER="2")["options"]["options"]
-            == "-c max_parallel_workers_per_gather=2")
+            == "-c max_parallel_workers_per_gather=2" + generic)
     # Options already in the URL are kept.
     loaded = load_settings(DATABASE_URL=url + "?options=-c%20statement_timeout%3D5000")
-    assert loaded["options"]["options"] == "-c statement_timeout=5000 -c max_parallel_workers_per_gather=0"
+    assert loaded["options"]["options"] == "-c statement_timeout=5000 -c max_parallel_workers_per_gather=0" + generic
+
+
+def test_given_postgres_then_the_hot_statements_are_prepared_with_generic_plans_unless_switched_off():
+    url = "postgres://keyline@db.example.invalid/keyline_prod"
+    loaded = load_settings(DATABASE_URL=url)
+    assert loaded["prepared_statements"] is True
+    assert loaded["options"]["options"].endswith(" -c plan_cache_mode=force_generic_plan")
+    assert loaded["options"]["prepare_threshold"] == 2**31 - 1, "psycopg prepares only what asks to be"
+
+    off = load_settings(DATABASE_URL=url, DB_PREPARED_STATEMENTS="false")
+    assert off["prepared_statements"] is False
+    assert "plan_cache_mode" not in off["options"]["options"] and "prepare_threshold" not in off["options"]
+    assert load_settings()["prepared_statements"] is False, "SQLite has none"
 
 
 @pytest.mark.postgres

@@ -58,8 +58,8 @@ def test_a_redemption_behind_running_cover_costs_four_statements(network, clock,
     assert refresh(code).status == CodeState.SCHEDULED
 
 
-def test_an_api_redemption_adds_only_the_token_lookup_and_none_once_the_token_is_cached(transactional_db, 
-    network, harvest_unit, clock, settings
+def test_an_api_redemption_adds_only_the_token_lookup_and_none_once_the_token_is_cached(
+    transactional_db, network, harvest_unit, clock, settings
 ):
     """Through POST /api/v1/redeem/: the token (one query; last_used_at is written at most once a
     minute, here the first time) and the service's five. The next call finds the token in the
@@ -89,3 +89,49 @@ def test_an_api_redemption_adds_only_the_token_lookup_and_none_once_the_token_is
     assert response.status_code == 200, response.content
     statements = data_statements(queries)
     assert len(statements) == 5, "\n".join(statements)
+
+
+def prepared_statements() -> dict[str, tuple[int, int]]:
+    """This connection's prepared statements: text -> (generic plans, custom plans)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        return {statement: (generic, custom) for statement, generic, custom in cursor.fetchall()}
+
+
+LOCKS = ("FOR NO KEY UPDATE OF u", "FOR NO KEY UPDATE OF c")  # the unit found through its code; the code and the chain
+
+
+@pytest.mark.postgres
+def test_given_postgres_when_redeeming_then_the_two_locking_statements_are_prepared_and_planned_generically(
+    network, clock, harvest_unit
+):
+    """cms.fixed_sql.prepared_cursor: PostgreSQL plans the redemption's locking SELECTs once per
+    connection; the writes and everything of the ORM stay unprepared. (Not while queries are
+    captured, as the other tests here do: then they run unprepared, to be logged with values.)"""
+    other_unit = factories.unit(network.harvest, actor=network.provider_admin, hardware_id="356938035643817")
+    before = prepared_statements()
+    for unit in (harvest_unit, other_unit):
+        code = code_for(network, holder=network.north_farms, period_days=30)
+        code_redeem(code_text=code.text, hardware_id=unit.hardware_id, actor=network.provider_admin)
+        assert refresh(code).status == CodeState.RUNNING
+
+    after = prepared_statements()
+    used = {text: plans for text, plans in after.items() if plans != before.get(text, (0, 0))}
+    assert sorted(lock for lock in LOCKS for text in used if text.endswith(lock)) == sorted(LOCKS), used
+    for text, (generic, custom) in used.items():
+        assert text.startswith("SELECT") and custom == before.get(text, (0, 0))[1], "generic plans only"
+        assert generic - before.get(text, (0, 0))[0] == 2, "the generic plan served both redemptions"
+
+
+@pytest.mark.postgres
+def test_given_prepared_statements_switched_off_when_redeeming_then_nothing_is_prepared(
+    network, clock, harvest_unit, settings
+):
+    settings.KEYLINE_DB_PREPARED_STATEMENTS = False
+    before = prepared_statements()
+    code = code_for(network, holder=network.north_farms, period_days=30)
+
+    code_redeem(code_text=code.text, hardware_id=harvest_unit.hardware_id, actor=network.provider_admin)
+
+    assert refresh(code).status == CodeState.RUNNING
+    assert prepared_statements() == before
