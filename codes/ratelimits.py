@@ -10,8 +10,8 @@ Two ways of counting, with the same windows (django-ratelimit's: fixed, each key
 starting at its own offset within the period, so windows do not all end at once):
 
 - **On Redis, both limits in one round trip** (`_count_on_redis`): one small Lua script, an INCR
-  and an EXPIREAT per limit (one command to send and parse; a pipeline of four cost the client
-  half as much again). django-ratelimit's `get_usage` takes an ADD and an INCR per limit (three
+  and an EXPIREAT per limit (one command to send and parse; a pipeline of the four cost the client
+  a third more). django-ratelimit's `get_usage` takes an ADD and an INCR per limit (three
   or four round trips for the two), and on the API's redemption, the hottest write, that was a
   tenth of the request's instructions (callgrind: 0.88 M of 9.2 M) besides the round trips
   (docs/BENCHMARKS-notes.md, seventh round).
