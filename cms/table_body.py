@@ -13,6 +13,8 @@ own `render` / `render_FOO`, with those arguments, and its link. `tests/ui/test_
 product to django-tables2's own rendering of the same rows.
 """
 
+import functools
+
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.template.base import render_value_in_context
@@ -24,6 +26,10 @@ from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.utils import A, signature
 
 from .html import escape
+
+#: The arguments a column's `render` may ask for, in the order `call_render` passes them.
+_RENDER_ARGUMENTS = ("value", "record", "column", "bound_column", "bound_row", "table")
+_MISSING = object()
 
 #: What `{{ cell }}` does in a template (time zone, localisation, escaping).
 _CONTEXT = Context(autoescape=True)
@@ -43,6 +49,9 @@ class _Column:
         # The arguments `render` asks for, read once: `call_with_appropriate` inspects the
         # signature again for every cell, a sixth of the page.
         self.render_args, self.render_takes_all = signature(self.render)
+        self.render_positions = tuple((arg, _RENDER_ARGUMENTS.index(arg)) for arg in self.render_args) if all(
+            arg in _RENDER_ARGUMENTS for arg in self.render_args
+        ) else None
         self.link = bound_column.link
         self.default = bound_column.default
         self.empty_values = self.column.empty_values
@@ -71,13 +80,13 @@ class _Column:
         """The rendered cell, as `BoundRow.get_cell` gives it."""
         value = None
         remainder = self.remainder
-        parent = self.parent_accessor.resolve(record, quiet=True) if self.path else record
+        parent = _resolve(self.parent_accessor, record, quiet=True) if self.path else record
         if isinstance(parent, Model) and self.uses_display(parent, record):
             value = getattr(parent, f"get_{remainder}_display")()
             remainder = None
         if remainder:
             try:
-                value = self.accessor.resolve(record)
+                value = _resolve(self.accessor, record)
             except Exception:
                 if self.is_link_column:
                     return self.call_render(row, record, None)
@@ -86,17 +95,14 @@ class _Column:
         return self.call_render(row, record, value)
 
     def call_render(self, row, record, value):
-        kwargs = {
-            "value": value, "record": record, "column": self.column, "bound_column": self.bound,
-            "bound_row": row, "table": row.table,
-        }
+        arguments = (value, record, self.column, self.bound, row, row.table)
         if self.render_takes_all:
-            content = self.render(**kwargs)
-        elif all(arg in kwargs for arg in self.render_args):
-            content = self.render(**{arg: kwargs[arg] for arg in self.render_args})
-        else:
+            content = self.render(**dict(zip(_RENDER_ARGUMENTS, arguments, strict=True)))
+        elif self.render_positions is None:
             content = None  # as `call_with_appropriate` does when an argument is missing
-        return self.link(content, **kwargs) if self.link else content
+        else:
+            content = self.render(**{arg: arguments[position] for arg, position in self.render_positions})
+        return self.link(content, **dict(zip(_RENDER_ARGUMENTS, arguments, strict=True))) if self.link else content
 
     def td_attributes(self, record, value) -> str:
         if self.td_html is not None:
@@ -112,6 +118,34 @@ class _Column:
                 return escape(cell)
             return render_value_in_context(cell, _CONTEXT)
         return conditional_escape(str(localize(cell, use_l10n=bool(self.localize))))
+
+
+def _resolve(accessor: A, record, quiet: bool = False):
+    """`accessor.resolve(record, quiet=quiet)`. On a model instance, which cannot be indexed, the
+    accessor first tries `record[bit]` and catches the TypeError: an exception per cell. Plain
+    attributes of model instances are read here directly; anything else (a dictionary, a method
+    to call, a missing attribute) goes through the accessor itself."""
+    current = record
+    for bit in _bits(accessor):
+        if not _is_plain_model(type(current)):
+            return accessor.resolve(record, quiet=quiet)
+        current = getattr(current, bit, _MISSING)
+        if current is _MISSING or callable(current):
+            return accessor.resolve(record, quiet=quiet)
+        if current is None:
+            break
+    return current
+
+
+@functools.cache
+def _bits(accessor: str) -> tuple[str, ...]:
+    return tuple(A(accessor).bits)
+
+
+@functools.cache
+def _is_plain_model(kind: type) -> bool:
+    """A model class whose instances cannot be indexed (`Accessor.resolve` tries that first)."""
+    return issubclass(kind, Model) and not hasattr(kind, "__getitem__")
 
 
 def _attributes(attrs) -> str:

@@ -91,10 +91,16 @@ class LocalDateTimeColumn(tables.DateTimeColumn):
         self.datetime_format = kwargs["format"]
         super().__init__(*args, **kwargs)
 
+    @cached_property
+    def _zone(self):
+        # The account's zone, read once per page (the table's columns are its own copies): the
+        # middleware activates it for the request, and each read goes through a context-local.
+        return timezone.get_current_timezone()
+
     def render(self, value):
         # What the column's `{{ value|date:format }}` template gives, without rendering a
         # template for every cell (two such columns were a sixth of the Codes window's page).
-        local = timezone.localtime(value)
+        local = timezone.localtime(value, self._zone)
         if self.datetime_format == DATETIME_FORMAT:
             # The window's format is all digits, the same in every language: written directly,
             # it costs a tenth of `date_format` (a hundred cells on a Codes page).

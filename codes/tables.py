@@ -129,8 +129,18 @@ class CodeTable(BaseTable):
     def render_batch(self, record):
         return format_html('<a href="{}">#{}</a>', self.object_url("batches:detail", record.batch_id), record.batch_id)
 
+    # A page's codes come from a few batches: each batch's price is formatted once per page
+    # (localised number formatting was the dearest cell of the row).
+    @cached_property
+    def _prices(self) -> dict:
+        return {}
+
     def render_price(self, record):
-        return format_html(
-            '{}&nbsp;<span class="text-body-secondary">{}</span>',
-            number_format(record.batch.unit_price, 2, force_grouping=True), record.batch.currency,
-        )
+        batch = record.batch
+        key = (batch.unit_price, batch.currency)
+        if key not in self._prices:
+            self._prices[key] = format_html(
+                '{}&nbsp;<span class="text-body-secondary">{}</span>',
+                number_format(batch.unit_price, 2, force_grouping=True), batch.currency,
+            )
+        return self._prices[key]
