@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms.account_labels import indented_account_label
-from cms.filter_widgets import DayRangeWidget, ListedChoiceFilter, QuickSelect
+from cms.filter_widgets import DayRangeWidget, ListedChoiceFilter, QuickCheckboxInput, QuickSelect, QuickTextInput
 from cms.selectors import accounts_visible_to
 from codes import text as code_text
 from units.models import normalize_hardware_id
@@ -30,15 +30,20 @@ class EventFilterSet(django_filters.FilterSet):
         widget=QuickSelect,
     )
     account_below = django_filters.BooleanFilter(
-        label=_("and accounts below"), method="noop", widget=forms.CheckboxInput
+        label=_("and accounts below"), method="noop", widget=QuickCheckboxInput
     )
-    unit = django_filters.CharFilter(label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"))
-    code = django_filters.CharFilter(label=_("Code"), method="filter_code", help_text=_("The code, or its beginning"))
+    unit = django_filters.CharFilter(
+        label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"), widget=QuickTextInput
+    )
+    code = django_filters.CharFilter(
+        label=_("Code"), method="filter_code", help_text=_("The code, or its beginning"), widget=QuickTextInput
+    )
     action = django_filters.MultipleChoiceFilter(
         label=_("Action"), choices=Action.choices, widget=forms.SelectMultiple(attrs={"size": 6})
     )
     actor = django_filters.CharFilter(
-        label=_("Actor"), field_name="actor_label", lookup_expr="icontains", help_text=_("User name, or “system”")
+        label=_("Actor"), field_name="actor_label", lookup_expr="icontains", help_text=_("User name, or “system”"),
+        widget=QuickTextInput,
     )
 
     def __init__(self, data=None, *args, request=None, **kwargs):

@@ -9,14 +9,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .account_labels import indented_account_label
-from .filter_widgets import ListedChoiceFilter, QuickSelect
+from .filter_widgets import ListedChoiceFilter, QuickSelect, QuickTextInput
 from .models import User
 from .selectors import accounts_visible_to
 from .tables import BaseTable, LocalDateTimeColumn
 
 
 class UserFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search", help_text=_("Username, name or e-mail"))
+    q = django_filters.CharFilter(
+        label=_("Search"), method="search", help_text=_("Username, name or e-mail"), widget=QuickTextInput
+    )
     account = ListedChoiceFilter(label=_("Account"), queryset=None, empty_label=_("Any account"), widget=QuickSelect)
     role = django_filters.ChoiceFilter(label=_("Role"), choices=User.Role.choices, empty_label=_("Any role"))
     is_active = django_filters.BooleanFilter(

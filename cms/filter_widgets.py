@@ -6,18 +6,10 @@ import django_filters.fields
 from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django_filters.widgets import DateRangeWidget
 
 from .html import escape, format_html
-
-
-class DayRangeWidget(DateRangeWidget):
-    """Two date pickers, "from" and "to", one under the other: they fit the filter column."""
-
-    template_name = "cms/widgets/date_range.html"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs={"type": "date", **(attrs or {})})
 
 
 def _attributes(attrs: dict) -> str:
@@ -27,6 +19,58 @@ def _attributes(attrs: dict) -> str:
         for name, value in attrs.items()
         if value is not False
     )
+
+
+def input_html(widget: dict) -> str:
+    """What Django's `django/forms/widgets/input.html` writes for a widget's context."""
+    value = widget["value"]
+    shown = "" if value is None else f' value="{escape(value)}"'
+    attributes = _attributes(widget["attrs"])
+    return f'<input type="{escape(widget["type"])}" name="{escape(widget["name"])}"{shown}{attributes}>'
+
+
+# The filter column's inputs write their markup in one pass, as `QuickSelect` does below: each
+# went through two or three templates (the input, its attributes), and a page has eight of them,
+# a tenth of the Codes window's filter column (issue 7). tests/ui/test_quick_widgets.py holds
+# them to Django's own templates.
+
+
+class QuickInput:
+    """Mixin for an `Input` widget rendered without its templates (`input.html` markup)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return mark_safe(input_html(self.get_context(name, value, attrs)["widget"]))
+
+
+class QuickTextInput(QuickInput, forms.TextInput):
+    pass
+
+
+class QuickCheckboxInput(QuickInput, forms.CheckboxInput):
+    pass
+
+
+class DayRangeWidget(DateRangeWidget):
+    """Two date pickers, "from" and "to", one under the other: they fit the filter column.
+
+    Written in one pass; `cms/widgets/date_range.html` is the same markup as a template (the
+    tests compare the two)."""
+
+    template_name = "cms/widgets/date_range.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"type": "date", **(attrs or {})})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        subwidgets = self.get_context(name, value, attrs)["widget"]["subwidgets"]
+        labels = (gettext("from"), gettext("to"))
+        # The template includes each input's own template, which ends with two line breaks.
+        parts = (
+            f'<div class="date-range-part"><span class="date-range-label">{escape(label)}</span>'
+            f"{input_html(sub)}\n\n</div>"
+            for label, sub in zip(labels, subwidgets, strict=True)
+        )
+        return mark_safe(f'<div class="date-range">{"".join(parts)}</div>')
 
 
 class QuickSelect(forms.Select):

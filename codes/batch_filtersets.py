@@ -1,11 +1,13 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from cms.filter_widgets import QuickTextInput
+
 from .models import Batch
 
 
 class BatchFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Note"), field_name="note", lookup_expr="icontains")
+    q = django_filters.CharFilter(label=_("Note"), field_name="note", lookup_expr="icontains", widget=QuickTextInput)
     period_days = django_filters.NumberFilter(label=_("Period (days)"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Batch.Status.choices, empty_label=_("Any"))
     created = django_filters.DateFromToRangeFilter(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms.account_labels import indented_account_label
-from cms.filter_widgets import DayRangeWidget, ListedChoiceFilter, QuickSelect
+from cms.filter_widgets import DayRangeWidget, ListedChoiceFilter, QuickCheckboxInput, QuickSelect, QuickTextInput
 from cms.models import Account
 from cms.selectors import accounts_visible_to, branch_holder_ids
 from units.models import Unit, normalize_hardware_id
@@ -53,7 +53,7 @@ class IndentedAccountChoices(ModelChoiceIterator):
 
 class CodeFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label=_("Search"), method="search", help_text=_("Code, unit, hardware id or account"),
+        label=_("Search"), method="search", help_text=_("Code, unit, hardware id or account"), widget=QuickTextInput,
     )
     state = django_filters.MultipleChoiceFilter(
         label=_("State"), choices=CodeState.choices, method="filter_state", widget=forms.CheckboxSelectMultiple,
@@ -64,9 +64,11 @@ class CodeFilterSet(django_filters.FilterSet):
         widget=QuickSelect,
     )
     holder_below = django_filters.BooleanFilter(
-        label=_("and accounts below"), method="noop", widget=forms.CheckboxInput
+        label=_("and accounts below"), method="noop", widget=QuickCheckboxInput
     )
-    unit = django_filters.CharFilter(label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"))
+    unit = django_filters.CharFilter(
+        label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"), widget=QuickTextInput
+    )
     period_days = django_filters.ChoiceFilter(
         label=_("Period"), choices=[], empty_label=_("Any period"), widget=QuickSelect
     )

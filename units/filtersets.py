@@ -4,13 +4,12 @@ annotations (`active_now`, `covered_until`) derive the state from the codes and 
 from datetime import timedelta
 
 import django_filters
-from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cms.account_labels import indented_account_label
-from cms.filter_widgets import ListedChoiceFilter, QuickSelect
+from cms.filter_widgets import ListedChoiceFilter, QuickCheckboxInput, QuickSelect, QuickTextInput
 from cms.selectors import accounts_visible_to
 
 from .models import normalize_hardware_id
@@ -20,17 +19,19 @@ STATE_CHOICES = [(ACTIVE, _("Active")), (DEACTIVATED, _("Deactivated"))]
 
 
 class UnitFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search", help_text=_("Name, hardware id or device type"))
+    q = django_filters.CharFilter(
+        label=_("Search"), method="search", help_text=_("Name, hardware id or device type"), widget=QuickTextInput
+    )
     state = django_filters.ChoiceFilter(label=_("State"), choices=STATE_CHOICES, method="filter_state",
                                         empty_label=_("Any"))
     owner = ListedChoiceFilter(label=_("Owner"), queryset=None, method="filter_owner", widget=QuickSelect)
-    owner_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=forms.CheckboxInput)
+    owner_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=QuickCheckboxInput)
     expires_within = django_filters.NumberFilter(
         label=_("Cover ends within (days)"), method="filter_expires_within", min_value=0, max_value=3660,
         help_text=_("Units whose cover (running and scheduled codes) ends within this many days."),
     )
     no_code = django_filters.BooleanFilter(
-        label=_("No code"), method="filter_no_code", widget=forms.CheckboxInput,
+        label=_("No code"), method="filter_no_code", widget=QuickCheckboxInput,
         help_text=_("Units with no running or scheduled code."),
     )
 
