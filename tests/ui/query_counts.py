@@ -1,8 +1,8 @@
 """Pinned query counts of the window's pages, so an N+1 regression fails (as NetBox does).
 
 `expected_query_counts.json` (next to this file) maps a page name to the number of SQL queries
-one request of that page makes, everything included (session, user, filter choices, rows),
-with the response body fully rendered or streamed. Usage in a test:
+one request of that page makes, everything included (user, filter choices, rows; the session
+comes from the cache, see `SESSION_ENGINE`), with the response body fully rendered or streamed. Usage in a test:
 
     from tests.ui.query_counts import assert_page_queries, assert_queries_do_not_grow
 
