@@ -13,7 +13,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .html import format_html
-from .table_body import render_body
+from .table_body import render_body, render_head
 
 
 def _cache_django_tables2_signatures() -> None:
@@ -118,6 +118,10 @@ class BaseTable(tables.Table):
     def body_html(self) -> str:
         """The rows of the page, rendered in one pass (`cms.table_body`)."""
         return render_body(self)
+
+    def head_html(self) -> str:
+        """The header cells, rendered in one pass (`cms.table_body`)."""
+        return render_head(self)
 
     def object_url(self, view_name: str, pk: int) -> str:
         """`reverse(view_name, args=[pk])` for a route whose one argument is an object's id,
