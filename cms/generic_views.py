@@ -110,6 +110,14 @@ class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):
     def get_queryset(self):
         return self.get_base_queryset()
 
+    def get_table_rows(self, queryset):
+        """The rows as the table reads them (what to select or join for its columns): for this
+        page's table and for the bulk actions' preview of the same table."""
+        return queryset
+
+    def get_table_data(self):
+        return self.get_table_rows(super().get_table_data())
+
     def get_page_size(self) -> int:
         try:
             size = int(self.request.GET.get("per_page", DEFAULT_PAGE_SIZE))
@@ -274,7 +282,7 @@ class BulkActionView(AccountRequiredMixin, View):
                 messages.success(request, message)
                 return HttpResponseRedirect(self.return_url())
         view = self.list_view()
-        preview = view.get_table_class()(queryset[:PREVIEW_ROWS], exclude=("pk",), orderable=False)
+        preview = view.get_table_class()(view.get_table_rows(queryset)[:PREVIEW_ROWS], exclude=("pk",), orderable=False)
         context = {
             "title": self.title,
             "explanation": self.explanation,

@@ -5,7 +5,7 @@ background job having run (invariant 2).
 
 from datetime import datetime
 
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cms.selectors import branch_holder_ids, branch_ids
@@ -107,6 +107,20 @@ def with_state(queryset: QuerySet[Code], now: datetime | None = None) -> QuerySe
             *[When(state_q(state, now), then=Value(state.value)) for state in CodeState],
             output_field=CharField(),
         )
+    )
+
+
+def for_code_table(queryset: QuerySet[Code]) -> QuerySet[Code]:
+    """The codes as the Codes window's table reads them (`codes.tables.CodeTable`): only the
+    fields its columns show, and the unit's, holder's and batch's values it shows as columns of
+    the code's row (`unit_name`, `holder_name`, `batch_unit_price`, ...). A page of codes with
+    their three related objects was 200 model instances and 45 values a row; this is one
+    instance and 17 values a row, in the same single query."""
+    return queryset.only(
+        "text", "period_days", "activated_at", "expires_at", "unit_id", "holder_id", "batch_id"
+    ).annotate(
+        unit_name=F("unit__name"), unit_hardware_id=F("unit__hardware_id"), holder_name=F("holder__name"),
+        batch_unit_price=F("batch__unit_price"), batch_currency=F("batch__currency"),
     )
 
 

@@ -1,5 +1,6 @@
-"""The table of the Codes window. Every column reads the row and the three relations the list
-view selects with it (holder, unit, batch): one query per page, whatever the page size."""
+"""The table of the Codes window. Every column reads the code's row as `codes.selectors.for_code_table`
+gives it, with its unit's, holder's and batch's values as columns: one query per page, whatever
+the page size."""
 
 import django_tables2 as tables
 from django.db.models import F
@@ -48,8 +49,10 @@ def days_left(code: Code, now=None) -> int | None:
 class CodeTable(BaseTable):
     text = tables.Column(verbose_name=_("Code"), attrs={"td": {"class": "code-text"}})
     state = tables.Column(verbose_name=_("State"), accessor="state", order_by=("state", "pk"))
-    unit = tables.Column(verbose_name=_("Unit"), order_by=("unit__name", "unit__pk"))
-    holder = tables.Column(verbose_name=_("Shared with"), order_by=("holder__name", "holder__pk"))
+    unit = tables.Column(verbose_name=_("Unit"), accessor="unit_name", order_by=("unit__name", "unit__pk"))
+    holder = tables.Column(
+        verbose_name=_("Shared with"), accessor="holder_name", order_by=("holder__name", "holder__pk")
+    )
     period_days = tables.Column(verbose_name=_("Period"), attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}})
     activated_at = LocalDateTimeColumn(verbose_name=_("Activation"))
     expires_at = LocalDateTimeColumn(verbose_name=_("Expires"))
@@ -57,9 +60,9 @@ class CodeTable(BaseTable):
         verbose_name=_("Days left"), accessor="expires_at", order_by=("expires_at",), empty_values=(),
         attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}},
     )
-    batch = tables.Column(verbose_name=_("Batch"))
+    batch = tables.Column(verbose_name=_("Batch"), accessor="batch_id", order_by=("batch",))
     price = tables.Column(
-        verbose_name=_("Price"), accessor="batch__unit_price", order_by=("batch__unit_price", "pk"),
+        verbose_name=_("Price"), accessor="batch_unit_price", order_by=("batch__unit_price", "pk"),
         attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}},
     )
 
@@ -107,14 +110,10 @@ class CodeTable(BaseTable):
         return state_badge(value, self._texts["states"].get(value))
 
     def render_unit(self, record):
-        unit = record.unit
         return format_html(
             '<a href="{}">{}</a> <span class="text-body-secondary small hardware-id">{}</span>',
-            self.object_url("units:detail", unit.pk), unit.name, unit.hardware_id,
+            self.object_url("units:detail", record.unit_id), record.unit_name, record.unit_hardware_id,
         )
-
-    def render_holder(self, record):
-        return record.holder.name
 
     def render_period_days(self, value):
         return format_html("{}&nbsp;{}", value, self._texts["day"])
@@ -136,11 +135,10 @@ class CodeTable(BaseTable):
         return {}
 
     def render_price(self, record):
-        batch = record.batch
-        key = (batch.unit_price, batch.currency)
+        key = (record.batch_unit_price, record.batch_currency)
         if key not in self._prices:
             self._prices[key] = format_html(
                 '{}&nbsp;<span class="text-body-secondary">{}</span>',
-                number_format(batch.unit_price, 2, force_grouping=True), batch.currency,
+                number_format(record.batch_unit_price, 2, force_grouping=True), record.batch_currency,
             )
         return self._prices[key]
