@@ -104,11 +104,13 @@ class CodeFilterSet(django_filters.FilterSet):
             # one EXISTS probe per batch (few), not a DISTINCT over the branch's codes.
             batches = Batch.objects.filter(Exists(codes_visible_to(user).filter(batch_id=OuterRef("pk"))))
         self.filters["batch"].queryset = batches.order_by("-pk")
-        # Read once per request: the form validates against the choices and then renders them.
+        # The periods on offer are those of the batches on offer, read from the batch list's own
+        # rows (the field keeps the rows it read), once per request: the form validates against
+        # the choices and then renders them.
         self.filters["period_days"].extra["choices"] = functools.cache(
             lambda: [
                 (days, _("%(days)d days") % {"days": days})
-                for days in batches.order_by("period_days").values_list("period_days", flat=True).distinct()
+                for days in sorted({batch.period_days for batch in self.form.fields["batch"].queryset})
             ]
         )
         self.now = timezone.now()
