@@ -79,6 +79,31 @@ def test_given_a_signed_in_user_when_its_account_is_disabled_then_its_session_en
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
+def test_given_a_signed_in_user_when_its_user_is_disabled_then_its_session_ends(network, client):
+    assert sign_in(client, "farms-operator").status_code == 302
+    user_disable(actor=network.north_admin, user=network.north_farms_operator)
+    response = client.get(reverse("accounts:list"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_each_request_loads_its_user_and_account_as_the_orm_would_in_one_query(network, django_assert_num_queries):
+    from django.contrib.auth import get_user_model
+
+    from cms.auth_backends import ActiveAccountBackend, user_with_account
+
+    for expected in (network.north_admin, network.provider_admin):
+        with django_assert_num_queries(1):
+            loaded = ActiveAccountBackend().get_user(expected.pk)
+            account = loaded.account  # attached, no second query
+        orm = get_user_model().objects.select_related("account").get(pk=expected.pk)
+        fields = [f.attname for f in get_user_model()._meta.concrete_fields]
+        assert [getattr(loaded, name) for name in fields] == [getattr(orm, name) for name in fields]
+        account_fields = [f.attname for f in type(account)._meta.concrete_fields]
+        assert [getattr(account, name) for name in account_fields] == [getattr(orm.account, name) for name in account_fields]
+        assert not loaded._state.adding and loaded._state.db == "default"
+    assert user_with_account(10**9) is None
+
+
 def test_sessions_expire():
     assert 0 < settings.SESSION_COOKIE_AGE <= 12 * 3600
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
