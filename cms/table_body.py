@@ -29,7 +29,7 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.html import escape as django_escape
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.utils import A, signature
 
@@ -60,6 +60,14 @@ class _Column:
         self.render_positions = tuple((arg, _RENDER_ARGUMENTS.index(arg)) for arg in self.render_args) if all(
             arg in _RENDER_ARGUMENTS for arg in self.render_args
         ) else None
+        # Most `render` methods ask for the value or the record only: called with it directly.
+        render = self.render
+        self.render_value = {
+            ("value",): lambda value, record: render(value=value),
+            ("record",): lambda value, record: render(record=record),
+            ("value", "record"): lambda value, record: render(value=value, record=record),
+            ("record", "value"): lambda value, record: render(value=value, record=record),
+        }.get(tuple(self.render_args))
         self.link = bound_column.link
         self.default = bound_column.default
         self.empty_values = self.column.empty_values
@@ -89,7 +97,10 @@ class _Column:
         value = None
         remainder = self.remainder
         parent = _resolve(self.parent_accessor, record, quiet=True) if self.path else record
-        if isinstance(parent, Model) and self.uses_display(parent, record):
+        display = self._display_by_class.get(type(parent))
+        if display is None and isinstance(parent, Model):
+            display = self.uses_display(parent, record)
+        if display:
             value = getattr(parent, f"get_{remainder}_display")()
             remainder = None
         if remainder:
@@ -103,6 +114,8 @@ class _Column:
         return self.call_render(row, record, value)
 
     def call_render(self, row, record, value):
+        if self.render_value is not None and not self.link and not self.render_takes_all:
+            return self.render_value(value, record)
         arguments = (value, record, self.column, self.bound, row, row.table)
         if self.render_takes_all:
             content = self.render(**dict(zip(_RENDER_ARGUMENTS, arguments, strict=True)))
@@ -178,7 +191,10 @@ def render_body(table) -> str:
         parts.append(f"<tr {_attributes(row.attrs)}>")
         for column in columns:
             cell = column.cell(row, record)
-            parts.append(f"<td {column.td_attributes(record, cell)}>{column.shown(cell)}</td>")
+            td = column.td_html if column.td_html is not None else column.td_attributes(record, cell)
+            # Safe text (a link, a badge) is written as it is, as `{{ cell }}` writes it.
+            shown = cell if column.localize is None and isinstance(cell, SafeString) else column.shown(cell)
+            parts.append(f"<td {td}>{shown}</td>")
         parts.append("</tr>")
     if not parts and table.empty_text:
         return format_html('<tr><td colspan="{}">{}</td></tr>', len(columns), table.empty_text)
