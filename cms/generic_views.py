@@ -282,7 +282,8 @@ class BulkActionView(AccountRequiredMixin, View):
                 messages.success(request, message)
                 return HttpResponseRedirect(self.return_url())
         view = self.list_view()
-        preview = view.get_table_class()(view.get_table_rows(queryset)[:PREVIEW_ROWS], exclude=("pk",), orderable=False)
+        rows = view.get_table_rows(queryset)[:PREVIEW_ROWS]
+        preview = view.get_table_class()(rows, exclude=("pk",), orderable=False)
         context = {
             "title": self.title,
             "explanation": self.explanation,

@@ -60,15 +60,15 @@ class _Column:
         self.render_positions = tuple((arg, _RENDER_ARGUMENTS.index(arg)) for arg in self.render_args) if all(
             arg in _RENDER_ARGUMENTS for arg in self.render_args
         ) else None
-        # Most `render` methods ask for the value or the record only: called with it directly.
-        render = self.render
-        self.render_value = {
-            ("value",): lambda value, record: render(value=value),
-            ("record",): lambda value, record: render(record=record),
-            ("value", "record"): lambda value, record: render(value=value, record=record),
-            ("record", "value"): lambda value, record: render(value=value, record=record),
-        }.get(tuple(self.render_args))
         self.link = bound_column.link
+        # Most `render` methods ask for the value or the record only: called with them directly
+        # (without a link, which takes every argument).
+        render = self.render
+        self.render_value = None if self.link or self.render_takes_all else {
+            frozenset({"value"}): lambda value, record: render(value=value),
+            frozenset({"record"}): lambda value, record: render(record=record),
+            frozenset({"value", "record"}): lambda value, record: render(value=value, record=record),
+        }.get(frozenset(self.render_args))
         self.default = bound_column.default
         self.empty_values = self.column.empty_values
         self.is_link_column = isinstance(self.column, BaseLinkColumn) and self.column.text is not None
@@ -114,7 +114,7 @@ class _Column:
         return self.call_render(row, record, value)
 
     def call_render(self, row, record, value):
-        if self.render_value is not None and not self.link and not self.render_takes_all:
+        if self.render_value is not None:
             return self.render_value(value, record)
         arguments = (value, record, self.column, self.bound, row, row.table)
         if self.render_takes_all:

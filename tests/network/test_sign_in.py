@@ -99,7 +99,9 @@ def test_each_request_loads_its_user_and_account_as_the_orm_would_in_one_query(n
         fields = [f.attname for f in get_user_model()._meta.concrete_fields]
         assert [getattr(loaded, name) for name in fields] == [getattr(orm, name) for name in fields]
         account_fields = [f.attname for f in type(account)._meta.concrete_fields]
-        assert [getattr(account, name) for name in account_fields] == [getattr(orm.account, name) for name in account_fields]
+        assert [getattr(account, name) for name in account_fields] == [
+            getattr(orm.account, name) for name in account_fields
+        ]
         assert not loaded._state.adding and loaded._state.db == "default"
     assert user_with_account(10**9) is None
 
