@@ -137,7 +137,7 @@ def events_insert_for_rows(*, action: str, model, ids, actor, occurred_at, detai
         for start in range(0, len(ids), _IDS_PER_STATEMENT):
             chunk = ids[start : start + _IDS_PER_STATEMENT]
             if postgres:  # one array parameter instead of thousands of placeholders
-                where, id_params = "r.id = ANY(%s::bigint[])", [chunk]
+                where, id_params = "r.id = ANY(%s::bigint[])", [fixed_sql.bigint_array(chunk)]
             else:
                 where, id_params = f"r.id IN ({', '.join(['%s'] * len(chunk))})", chunk
             sql = (

@@ -140,6 +140,13 @@ def any_of(column: str, ids: Sequence[int]) -> tuple[str, list]:
     return f"{column} IN ({placeholders(len(ids))})", list(ids)
 
 
+def bigint_array(ids: Sequence[int]) -> str:
+    """Ids as one PostgreSQL array literal, the parameter of a `%s::bigint[]`: psycopg adapts a
+    Python list element by element in Python (about 7 ms for the jobs' 5,000 ids a statement),
+    the literal is joined in a twentieth of that. `int()` keeps it to numbers whatever is passed."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+
+
 def prepared_cursor():
     """A cursor for fixed statements run on every redemption: on PostgreSQL it binds values on
     the server and prepares each statement the first time a connection runs it (psycopg keeps

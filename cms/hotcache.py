@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 #: version can never make an entry built before a change look current again. (A cache that
 #: evicts keys under memory pressure could still drop one: give Redis room, or `noeviction`.)
 VERSION_SECONDS = None
+_KEYS_PER_MSET = 10_000
 
 
 def hot_key(*parts: str) -> str:
@@ -116,15 +117,22 @@ def versions_renew(keys: Iterable[str], *, hardware_ids: Iterable[str] | None = 
 
     def change():
         LOCAL.forget(scope)
-        versions = {key: new_version() for key in keys}
+        # One new value for every key of the change: an entry is good while its key's value is
+        # the one it was built under, so a value need only differ from the key's last one.
+        version = new_version()
         if not _publishing():
-            cache.set_many(versions, VERSION_SECONDS)
+            cache.set_many(dict.fromkeys(keys, version), VERSION_SECONDS)
             return
         # The new versions and the message in one round trip, and in one MULTI/EXEC: a process
-        # that reads the message finds the new versions.
-        with cache.client.get_client(write=True).pipeline() as pipe:
-            for key, version in versions.items():
-                cache.set(key, version, VERSION_SECONDS, client=pipe)
+        # that reads the message finds the new versions. The keys go as MSETs (no expiry, as
+        # VERSION_SECONDS), each key and the value encoded as django-redis's `set` would: the
+        # expiry job renews tens of thousands of units at a time, and a `set` per key cost
+        # 50 us of Python each (a third of the job's Python).
+        client = cache.client
+        value = client.encode(version)
+        with client.get_client(write=True).pipeline() as pipe:
+            for start in range(0, len(keys), _KEYS_PER_MSET):
+                pipe.mset({client.make_key(key): value for key in keys[start : start + _KEYS_PER_MSET]})
             pipe.publish(_channel(), _message(scope))
             pipe.execute()
 

@@ -905,7 +905,7 @@ def _pk_in(ids, field: str = "pk") -> Q:
     parameter: thousands of placeholders cost more to bind than the statement costs to run."""
     ids = list(ids)
     if connection.vendor == "postgresql" and len(ids) > 50:
-        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", (ids,))})
+        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", (fixed_sql.bigint_array(ids),))})
     return Q(**{f"{field}__in": ids})
 
 
@@ -919,7 +919,7 @@ def _any_of(model, ids, field: str = "pk") -> Q:
     column = model._meta.pk.column if field == "pk" else model._meta.get_field(field).column
     quote = connection.ops.quote_name
     sql = f"{quote(model._meta.db_table)}.{quote(column)} = ANY(%s::bigint[])"
-    return Q(RawSQL(sql, (ids,), output_field=BooleanField()))
+    return Q(RawSQL(sql, (fixed_sql.bigint_array(ids),), output_field=BooleanField()))
 
 
 def _ids_update(model, ids: list[int], **values) -> None:

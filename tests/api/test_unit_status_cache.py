@@ -560,3 +560,43 @@ def test_given_the_local_tier_when_a_code_is_attached_then_the_units_new_version
     pubsub.close()
     assert messages == [[harvest_unit.hardware_id]]
     assert cache.get(unit_version_key(harvest_unit.hardware_id)) not in (None, before)
+
+
+@pytest.mark.redis
+def test_given_the_local_tier_when_many_units_change_at_once_then_each_gets_a_new_version_and_one_message_goes_out(
+    network, settings, monkeypatch
+):
+    """The expiry job renews thousands of units' versions in one change: as MSETs (here of two
+    keys each, so one change takes several) in one MULTI/EXEC with the message."""
+    import json
+    import time
+
+    from django.db import transaction
+
+    from cms import hotcache
+    from units.cover_cache import units_changed
+
+    ready_local_tier(settings)
+    monkeypatch.setattr(hotcache, "_KEYS_PER_MSET", 2)
+    changed = [factories.unit(network.harvest, actor=network.provider_admin) for _ in range(5)]
+    untouched = factories.unit(network.harvest, actor=network.provider_admin)
+    with transaction.atomic():
+        units_changed([untouched.hardware_id])
+    versions = lambda: {u.hardware_id: cache.get(unit_version_key(u.hardware_id)) for u in [*changed, untouched]}  # noqa: E731
+    before = versions()
+    pubsub = cache.client.get_client(write=False).pubsub()
+    pubsub.subscribe(hotcache._channel())
+    assert pubsub.get_message(timeout=5)["type"] == "subscribe"
+
+    with transaction.atomic():
+        units_changed(u.hardware_id for u in changed)
+
+    deadline, messages = time.monotonic() + 5, []
+    while not messages and time.monotonic() < deadline:
+        if (message := pubsub.get_message(timeout=0.1)) is not None and message["type"] == "message":
+            messages.append(json.loads(message["data"]))
+    pubsub.close()
+    after = versions()
+    assert messages == [sorted(u.hardware_id for u in changed)]
+    assert all(after[u.hardware_id] not in (None, before[u.hardware_id]) for u in changed)
+    assert after[untouched.hardware_id] == before[untouched.hardware_id] is not None
