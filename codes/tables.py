@@ -51,16 +51,16 @@ class CodeTable(BaseTable):
     state = tables.Column(verbose_name=_("State"), accessor="state", order_by=("state", "pk"))
     unit = tables.Column(verbose_name=_("Unit"), accessor="unit_name", order_by=("unit__name", "unit__pk"))
     holder = tables.Column(
-        verbose_name=_("Shared with"), accessor="holder_name", order_by=("holder__name", "holder__pk")
+        verbose_name=_("Shared with"), accessor="holder_name", order_by=("holder__name", "holder__pk", "pk")
     )
-    period_days = tables.Column(verbose_name=_("Period"), attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}})
+    period_days = tables.Column(verbose_name=_("Period"), order_by=("period_days", "pk"), attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}})
     activated_at = LocalDateTimeColumn(verbose_name=_("Activation"))
     expires_at = LocalDateTimeColumn(verbose_name=_("Expires"))
     days_left = tables.Column(
         verbose_name=_("Days left"), accessor="expires_at", order_by=("expires_at",), empty_values=(),
         attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}},
     )
-    batch = tables.Column(verbose_name=_("Batch"), accessor="batch_id", order_by=("batch",))
+    batch = tables.Column(verbose_name=_("Batch"), accessor="batch_id", order_by=("batch", "pk"))
     price = tables.Column(
         verbose_name=_("Price"), accessor="batch_unit_price", order_by=("batch__unit_price", "pk"),
         attrs={"th": {"class": "text-end"}, "td": {"class": "text-end tabular"}},

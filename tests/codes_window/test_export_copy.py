@@ -23,8 +23,8 @@ from tests.ui.helpers import streamed
 pytestmark = pytest.mark.postgres
 
 URL = "/codes/?state=available&state=running&state=scheduled&state=released&state=expired&state=revoked"
-# Sorts whose order is total (ties broken by the primary key), so both files list rows alike.
-SORTS = ["", "&sort=-pk", "&sort=state", "&sort=-state"]
+# Every sort of the window is total (ties broken by the code), so both files list rows alike.
+SORTS = ["", "&sort=-pk", "&sort=state", "&sort=-holder", "&sort=period_days", "&sort=-batch"]
 AWKWARD_NAMES = ['Tractor, the "big" one', "Two\nlines", "Ünïcødé – 東京", "=1+2", "semi;colon", "tab\there"]
 
 
