@@ -20,9 +20,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Case, CharField, F, Func, IntegerField, TextField, Value, When
 from django.db.models.functions import Cast, NullIf
+from django.db.models.lookups import Exact, IsNull
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 
@@ -129,8 +131,6 @@ class SqlCells:
     @staticmethod
     def label(expression, choices: Iterable[tuple[Any, Any]]):
         """A value as its label (translated now, in the request's language); unknown as NULL."""
-        from django.db.models.lookups import Exact
-
         lhs = F(expression) if isinstance(expression, str) else expression
         whens = [When(Exact(lhs, value), then=Value(str(label))) for value, label in choices]
         return Case(*whens, default=Value(None), output_field=CharField())
@@ -138,8 +138,6 @@ class SqlCells:
     def whole_days_until(self, expression):
         """Whole days from the export's moment to a timestamp, never below 0; none without a
         timestamp (`codes.tables.days_left`)."""
-        from django.db.models.lookups import IsNull
-
         lhs = F(expression) if isinstance(expression, str) else expression
         days = Func(
             lhs, Value(self.now),
@@ -155,8 +153,6 @@ def copies_in_sql(queryset, columns: list[ExportColumn]) -> bool:
 
 
 def _copy_pieces(queryset, header: bytes) -> Iterator[bytes]:
-    from django.core.exceptions import EmptyResultSet
-
     yield header
     try:
         sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()

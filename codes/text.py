@@ -71,6 +71,7 @@ def display(canonical: str) -> str:
 def display_sql(expression):
     """`display` in SQL (PostgreSQL), for exports written by the database: the groups of a text
     of up to LENGTH characters (the field's maximum) joined by "-", empty groups left out."""
+    # Imported here: the rest of this module is plain Python, without Django.
     from django.db.models import CharField, Func, Value
     from django.db.models.functions import NullIf, Substr
 
