@@ -103,6 +103,11 @@ def csv_response(queryset, columns: list[ExportColumn], filename: str) -> Stream
     return response
 
 
+def _ref(expression):
+    """A field name as an expression (lookups, unlike functions, do not take names)."""
+    return F(expression) if isinstance(expression, str) else expression
+
+
 @dataclass(frozen=True)
 class SqlCells:
     """Builders of cells in SQL for one export, the counterparts of `_cell`'s formatting: the
@@ -131,14 +136,14 @@ class SqlCells:
     @staticmethod
     def label(expression, choices: Iterable[tuple[Any, Any]]):
         """A value as its label (translated now, in the request's language); unknown as NULL."""
-        lhs = F(expression) if isinstance(expression, str) else expression
+        lhs = _ref(expression)
         whens = [When(Exact(lhs, value), then=Value(str(label))) for value, label in choices]
         return Case(*whens, default=Value(None), output_field=CharField())
 
     def whole_days_until(self, expression):
         """Whole days from the export's moment to a timestamp, never below 0; none without a
         timestamp (`codes.tables.days_left`)."""
-        lhs = F(expression) if isinstance(expression, str) else expression
+        lhs = _ref(expression)
         days = Func(
             lhs, Value(self.now),
             template="GREATEST(0, floor(extract(epoch FROM (%(expressions)s)) / 86400))::integer",
