@@ -21,12 +21,16 @@ per database vendor from the models' own metadata:
 - `lock_clause(alias)`: `FOR NO KEY UPDATE OF alias` where the database has row locks (see
   `codes.locking` for why that mode), nothing on SQLite (whose transactions are serialised);
 - `prepared_cursor()`: for the locking SELECTs, a cursor whose statements PostgreSQL plans once
-  per connection instead of on every call (see there).
+  per connection instead of on every call (see there);
+- `writes_together()`: the UPDATEs of a block travel with the block's next statement (on
+  PostgreSQL), so a redemption's writes take one round trip to the server instead of three.
 
 Only fixed-shape statements belong here; everything else stays with the ORM.
 """
 
 from collections.abc import Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
 from django.conf import settings
@@ -79,29 +83,34 @@ def _loading(model: type[Model], vendor: str) -> tuple[list[str], list[tuple]]:
     return [field.attname for field in fields], converters
 
 
-def update(model: type[Model], pks: Sequence[int], **values) -> int:
-    """`UPDATE model SET ... WHERE pk IN pks`; returns the number of rows changed. For fields
-    without `auto_now` (their `pre_save` is not called)."""
+def update(model: type[Model], pks: Sequence[int], **values) -> int | None:
+    """`UPDATE model SET ... WHERE pk IN pks`; returns the number of rows changed, or None inside
+    `writes_together()`, where the statement is sent later. For fields without `auto_now` (their
+    `pre_save` is not called)."""
     if not pks:
         return 0
     fields = [model._meta.get_field(name) for name in values]  # get_field knows attnames too ("unit_id")
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
-    sql = f"UPDATE {table(model)} SET {assignments} WHERE {quote(model._meta.pk.column)} IN ({placeholders(len(pks))})"
+    sql = _update_head(model, tuple(fields), connection.vendor) + f"({placeholders(len(pks))})"
+    if (pending := _pending_writes.get()) is not None:
+        pending.append((sql, [*params, *pks]))
+        return None
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *pks])
         return cursor.rowcount
 
 
+@cache
+def _update_head(model: type[Model], fields: tuple, vendor: str) -> str:
+    """The statement up to its list of ids: the same text on every call with the same fields."""
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    return f"UPDATE {table(model)} SET {assignments} WHERE {quote(model._meta.pk.column)} IN "
+
+
 def insert(model: type[Model], instances: list[Model]) -> list[Model]:
     """Insert new instances of a model with an automatic primary key, and set their ids and
     `_state` as `bulk_create` does. No signals are sent (`bulk_create` sends none either)."""
-    pk = model._meta.pk
-    fields = [field for field in model._meta.concrete_fields if field is not pk]
-    row = f"({placeholders(len(fields))})"
-    head = (
-        f"INSERT INTO {table(model)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
-    )
+    fields, head, row, returning = _insert_parts(model, connection.vendor)
     # At most 2,000 rows a statement (as events_write asked bulk_create for): PostgreSQL takes at most
     # 65,535 parameters when they are bound on the server.
     batch_size = max(1, min(2000, connection.ops.bulk_batch_size(fields, instances)))
@@ -113,13 +122,23 @@ def insert(model: type[Model], instances: list[Model]) -> list[Model]:
                 for instance in batch
                 for field in fields
             ]
-            cursor.execute(f"{head}{', '.join([row] * len(batch))} RETURNING {quote(pk.column)}", params)
+            cursor.execute(f"{head}{', '.join([row] * len(batch))}{returning}", params)
             # Rows come back in the order of VALUES (bulk_create relies on this too).
             for instance, (new_id,) in zip(batch, cursor.fetchall(), strict=True):
                 instance.pk = new_id
                 instance._state.adding = False
                 instance._state.db = connection.alias
     return instances
+
+
+@cache
+def _insert_parts(model: type[Model], vendor: str) -> tuple[list, str, str, str]:
+    """The fields an INSERT writes (all but the automatic primary key), the statement's head, one
+    row of placeholders and the RETURNING clause: the same text on every call."""
+    pk = model._meta.pk
+    fields = [field for field in model._meta.concrete_fields if field is not pk]
+    head = f"INSERT INTO {table(model)} ({', '.join(quote(field.column) for field in fields)}) VALUES "
+    return fields, head, f"({placeholders(len(fields))})", f" RETURNING {quote(pk.column)}"
 
 
 def lock_clause(alias: str) -> str:
@@ -187,3 +206,80 @@ def _prepared_cursor_class():
             return super().execute(query, params, prepare=True, binary=binary)
 
     return PreparedCursor
+
+
+#: The statements `update` holds back inside `writes_together()` (None outside it).
+_pending_writes: ContextVar[list | None] = ContextVar("fixed_sql_pending_writes", default=None)
+
+
+@contextmanager
+def writes_together():
+    """Inside a transaction: the `update`s of this block are not sent on their own but in front of
+    the next statement the connection runs (a redemption's code and unit UPDATEs ride with the
+    INSERT of its audit entries), or at the end of the block when none follows. Each round trip
+    to PostgreSQL costs the web worker and the server about as much CPU as a one-row UPDATE's own
+    work (docs/BENCHMARKS-notes.md, tenth round).
+
+    Nothing reads a held-back write's effect early: every statement the connection runs in the
+    block, through the ORM or not, takes the pending ones along (`_send_pending_first`), in order,
+    in one multi-statement query that PostgreSQL runs as written; an error in any of them is raised
+    from that `execute`, translated by Django like any other. Only where the connection can take
+    several statements with their values in one query (PostgreSQL with Django's client-side
+    binding); elsewhere, and while Django logs queries (each statement keeps its own log entry, so
+    query counts are the same on every database), every statement goes on its own."""
+    if (
+        _pending_writes.get() is not None
+        or connection.vendor != "postgresql"
+        or connection.settings_dict["OPTIONS"].get("server_side_binding")
+        or connection.queries_logged
+    ):
+        yield
+        return
+    pending: list = []
+    token = _pending_writes.set(pending)
+    try:
+        with connection.execute_wrapper(_send_pending_first):
+            yield
+            if pending:  # nothing followed them: they go on their own
+                with connection.cursor() as cursor:
+                    _send(cursor.execute, _taken(pending))
+    finally:
+        _pending_writes.reset(token)
+
+
+def _send_pending_first(execute, sql, params, many, context):
+    pending = _pending_writes.get()
+    if not pending:
+        return execute(sql, params, many, context)
+    statements = _taken(pending)
+    if many or not isinstance(params, list | tuple) or not _takes_several_statements(context["cursor"]):
+        _send(lambda joined, values: execute(joined, values, False, context), statements)
+        return execute(sql, params, many, context)
+    result = execute(
+        "; ".join([*(statement for statement, _values in statements), sql]),
+        [*(value for _statement, values in statements for value in values), *params],
+        False,
+        context,
+    )
+    cursor = context["cursor"].cursor
+    for _statement in statements:  # the caller reads its own statement's result: the last one
+        cursor.nextset()
+    return result
+
+
+def _taken(pending: list) -> list:
+    statements = pending[:]
+    pending.clear()
+    return statements
+
+
+def _send(execute, statements: list) -> None:
+    execute("; ".join(statement for statement, _values in statements), [v for _s, values in statements for v in values])
+
+
+def _takes_several_statements(cursor_wrapper) -> bool:
+    """A client-side binding cursor (Django's on PostgreSQL) sends a query with its values merged
+    in, which PostgreSQL accepts with several statements; the prepared cursor does not."""
+    import psycopg
+
+    return isinstance(cursor_wrapper.cursor, psycopg.ClientCursor)

@@ -327,11 +327,13 @@ def _attach_pairs(
         )
     if refusals:
         raise DomainError.for_refusals(refusals, len(pairs))
-    _save_positions(sorted(attached, key=lambda c: (c.unit_id, c.activated_at)))
-    # The chains hold every live code of these units (locked, brought up to date, the new ones
-    # appended): they decide the units' state without asking the database again.
-    _record_unit_states(units, {c.unit_id for c in attached}, now=now, actor=actor, events=events, chains=chains)
-    events_write(events)
+    # The codes' and units' UPDATEs travel with the audit entries' INSERT: one round trip.
+    with fixed_sql.writes_together():
+        _save_positions(sorted(attached, key=lambda c: (c.unit_id, c.activated_at)))
+        # The chains hold every live code of these units (locked, brought up to date, the new
+        # ones appended): they decide the units' state without asking the database again.
+        _record_unit_states(units, {c.unit_id for c in attached}, now=now, actor=actor, events=events, chains=chains)
+        events_write(events)
     return attached
 
 

@@ -1,7 +1,8 @@
 """The redemption's fixed SQL (`cms.fixed_sql`, `codes.locking`) reads and writes exactly what the
 ORM would: the same instances, the same stored values, on SQLite and on PostgreSQL alike."""
 
-from django.db import connection
+import pytest
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -122,3 +123,95 @@ def test_the_chain_lock_takes_the_named_codes_and_every_live_code_on_the_units(n
     assert holders[loose.pk] == network.north.name and holders[running.pk] == network.harvest.name
     assert len([q for q in queries if q["sql"].startswith("SELECT")]) == 1
     assert lock_codes_and_chains([], []) == {}
+
+
+# --- writes_together: a redemption's UPDATEs ride with its INSERT -------------------------------
+
+
+class StatementsSent:
+    """Every `execute` that reaches the database driver: one per round trip (Django's execute
+    wrappers see each call, whether or not queries are logged). Installed inside
+    `writes_together()`, so that it sees the statements as they are sent."""
+
+    def __init__(self):
+        self.sql: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.sql.append(sql)
+        return execute(sql, params, many, context)
+
+    def data(self) -> list[str]:
+        skip = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+        return [s for s in self.sql if not s.upper().startswith(skip)]
+
+
+def test_inside_writes_together_the_next_read_already_sees_the_held_back_update(network, clock):
+    unit = factories.unit(network.harvest, actor=network.provider_admin)
+
+    with transaction.atomic(), fixed_sql.writes_together():
+        fixed_sql.update(Unit, [unit.pk], is_active=True)
+        seen_in_block = Unit.objects.get(pk=unit.pk).is_active
+
+    assert seen_in_block is True
+    assert refresh(unit).is_active is True
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_held_back_updates_and_the_next_statement_make_one_round_trip(network, clock):
+    unit = factories.unit(network.harvest, actor=network.provider_admin)
+    code = code_for(network, holder=network.harvest)
+    sent = StatementsSent()
+
+    with transaction.atomic(), fixed_sql.writes_together(), connection.execute_wrapper(sent):
+        assert fixed_sql.update(Unit, [unit.pk], is_active=True) is None  # held back: no count yet
+        fixed_sql.update(Code, [code.pk], status=CodeState.REVOKED)
+        [event] = events_write([event_build(action=Action.REVOKED, actor=SYSTEM, occurred_at=T0, code=code)])
+
+    assert len(sent.data()) == 1, sent.data()
+    assert sent.data()[0].startswith("UPDATE") and sent.data()[0].count(";") == 2
+    assert event.pk == Event.objects.get(code=code, action=Action.REVOKED).pk  # the INSERT's own result
+    assert refresh(unit).is_active and refresh(code).status == CodeState.REVOKED
+
+
+def test_held_back_updates_with_nothing_after_them_are_sent_when_the_block_ends(network, clock):
+    unit = factories.unit(network.harvest, actor=network.provider_admin)
+
+    with transaction.atomic():
+        with fixed_sql.writes_together():
+            fixed_sql.update(Unit, [unit.pk], is_active=True)
+        assert Unit.objects.filter(pk=unit.pk, is_active=True).exists()
+
+
+def test_a_held_back_update_that_breaks_a_constraint_fails_as_djangos_integrity_error_and_writes_nothing(
+    network, clock
+):
+    """Two units may not share a hardware id at one provider: the held-back UPDATE fails when it
+    is sent, with the INSERT it travels with, and the transaction writes neither."""
+    first = factories.unit(network.harvest, actor=network.provider_admin, hardware_id="356938035643809")
+    second = factories.unit(network.harvest, actor=network.provider_admin, hardware_id="356938035643810")
+    code = code_for(network, holder=network.harvest)
+    events_before = Event.objects.count()
+
+    with pytest.raises(IntegrityError):
+        with transaction.atomic(), fixed_sql.writes_together():
+            fixed_sql.update(Unit, [second.pk], hardware_id=first.hardware_id)
+            events_write([event_build(action=Action.REVOKED, actor=SYSTEM, occurred_at=T0, code=code)])
+
+    assert refresh(second).hardware_id == "356938035643810"
+    assert Event.objects.count() == events_before
+
+
+@pytest.mark.postgres
+def test_a_prepared_statement_after_held_back_updates_gets_them_sent_first_on_their_own(network, clock):
+    """The prepared cursor binds values on the server, one statement a query: the held-back
+    writes go ahead of it in a query of their own, and the lock then reads them."""
+    unit = factories.unit(network.harvest, actor=network.provider_admin, hardware_id="356938035643809")
+    code = code_for(network, holder=network.harvest)
+    sent = StatementsSent()
+
+    with transaction.atomic(), fixed_sql.writes_together(), connection.execute_wrapper(sent):
+        fixed_sql.update(Unit, [unit.pk], is_active=True)
+        locked = lock_unit_for_code(code.text, unit.hardware_id)
+
+    assert locked.is_active is True
+    assert [s.split()[0] for s in sent.data()] == ["UPDATE", "SELECT"]
