@@ -104,7 +104,6 @@ if USING_POSTGRES:
     # Django's PostgreSQL backend whose health check of a reused connection asks its socket
     # before the server: no `SELECT 1` on every request (`cms.postgres_backend.base`).
     DATABASES["default"]["ENGINE"] = "cms.postgres_backend"
-if USING_POSTGRES:
     # No parallel query for Keyline's own connections (DB_PARALLEL_WORKERS_PER_GATHER to allow it):
     # its reads are short pages served side by side, and a plan that starts two worker processes
     # per query competes with the other requests for the same cores. On 2 cores, four users paging

@@ -53,6 +53,24 @@ def _private_hot_cache(settings):
 
 
 @pytest.fixture
+def statements_to_server(monkeypatch):
+    """The text of every query that leaves for PostgreSQL from the moment the fixture is asked for:
+    psycopg's `Cursor.execute`, which every cursor's statements go through (Django's, the prepared
+    cursor's; BEGIN and COMMIT do not), so one entry is one round trip."""
+    import psycopg
+
+    sent: list[str] = []
+    send = psycopg.Cursor.execute
+
+    def recorded(cursor, query, params=None, **options):
+        sent.append(str(query))
+        return send(cursor, query, params, **options)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", recorded)
+    return sent
+
+
+@pytest.fixture
 def clock():
     """A controlled clock: time stands still at tests.domain.support.T0 until the test moves it
     (`clock.shift(timedelta)`, `clock.move_to(datetime)`)."""

@@ -138,24 +138,13 @@ def test_given_prepared_statements_switched_off_when_redeeming_then_nothing_is_p
 
 
 @pytest.mark.postgres
-def test_on_postgresql_a_redemptions_writes_take_one_round_trip(network, clock, harvest_unit, monkeypatch):
+def test_on_postgresql_a_redemptions_writes_take_one_round_trip(network, clock, harvest_unit, request):
     """The two locks, then the code's and the unit's UPDATEs with the audit entries' INSERT in
-    one query (`fixed_sql.writes_together`): three round trips for five statements. Counted
-    where queries leave for the server: psycopg's `Cursor.execute`, which every cursor's
-    statements go through (BEGIN and COMMIT do not)."""
-    import psycopg
-
+    one query (`fixed_sql.writes_together`): three round trips for five statements."""
     code = code_for(network, holder=network.north_farms, period_days=30)
-    sent = []
-    send = psycopg.Cursor.execute
+    sent = request.getfixturevalue("statements_to_server")  # from here on: the redemption's only
 
-    def recorded(cursor, query, params=None, **options):
-        sent.append(str(query))
-        return send(cursor, query, params, **options)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", recorded)
     code_redeem(code_text=code.text, hardware_id=harvest_unit.hardware_id, actor=network.harvest_user)
-    monkeypatch.undo()
 
     round_trips = data_statements([{"sql": sql} for sql in sent])
     assert len(round_trips) == 3, "\n".join(round_trips)

@@ -3,7 +3,6 @@ the connection open, a new connection when the server has closed it."""
 
 import select
 
-import psycopg
 import pytest
 from django.db import connection, connections
 
@@ -34,26 +33,13 @@ def arrives(wrapper) -> bool:
     return bool(readable)
 
 
-@pytest.fixture
-def statements_sent(monkeypatch):
-    sent = []
-    send = psycopg.Cursor.execute
-
-    def recorded(cursor, query, params=None, **options):
-        sent.append(str(query))
-        return send(cursor, query, params, **options)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", recorded)
-    return sent
-
-
-def test_a_connection_the_server_keeps_open_is_reused_without_a_query(reused_connection, statements_sent):
+def test_a_connection_the_server_keeps_open_is_reused_without_a_query(reused_connection, statements_to_server):
     before = reused_connection.connection
 
     next_request(reused_connection)
 
     assert reused_connection.connection is before
-    assert statements_sent == []
+    assert statements_to_server == []
 
 
 def test_a_connection_the_server_has_ended_is_replaced_before_the_request_uses_it(reused_connection):
