@@ -52,6 +52,20 @@ def _private_hot_cache(settings):
     settings.KEYLINE_STATUS_LOCAL_TIER = False  # on in the tests that are about it (tests/api)
 
 
+@pytest.fixture(autouse=True)
+def _empty_file_cache():
+    """Each test starts with an empty file cache (the embedded default's). Django's file cache
+    deletes a random third of its entries whenever it holds MAX_ENTRIES (300): with the entries
+    every earlier test left behind, a test's own token or version key could vanish between two of
+    its requests, at random (a CI run once failed so). Redis has no such culling: the namespace of
+    `_private_hot_cache` is enough there."""
+    from django.core.cache import cache
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    if isinstance(cache, FileBasedCache):
+        cache.clear()
+
+
 @pytest.fixture
 def statements_to_server(monkeypatch):
     """The text of every query that leaves for PostgreSQL from the moment the fixture is asked for:
