@@ -25,7 +25,14 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .errors import DomainError, NotFound
-from .hotcache import accounts_version_key, changes_pending, hot_key, logins_changed, logins_version_key
+from .hotcache import (
+    accounts_version_key,
+    changes_pending,
+    hot_key,
+    logins_changed,
+    logins_version_key,
+    versions_current,
+)
 from .models import ApiToken
 
 logger = logging.getLogger(__name__)
@@ -86,7 +93,8 @@ def token_entry(key: str, *, cached: dict | None, versions: tuple) -> dict:
     `AuthenticationFailed` like `TokenAuthentication.authenticate_key`.
 
     `cached` is the entry read from the cache (or None) and `versions` the accounts and logins
-    versions read in the same round trip, *before* the database: an entry is stored under the
+    versions read in the same round trip (`versions_current`: never "no version"), *before* the
+    database: an entry is stored under the
     versions read before it was built, so a change committed meanwhile (which sets new versions
     after its commit) is never hidden by it (`cms.hotcache`). A missing or outdated entry is
     rebuilt by `authenticate_key` -- the same checks, and the same `last_used_at` bookkeeping,
@@ -151,7 +159,10 @@ class TokenAuthentication(authentication.BaseAuthentication):
         except Exception:  # the cache is unreachable: the database answers, and nothing is stored
             logger.exception("could not read the token cache; asking the database")
             return self.authenticate_key(key)
-        entry = token_entry(key, cached=got.get(entry_key), versions=tuple(got.get(k) for k in version_keys))
+        versions = versions_current(got, version_keys)
+        if versions is None:  # the cache could not give the versions: the database answers, nothing is stored
+            return self.authenticate_key(key)
+        entry = token_entry(key, cached=got.get(entry_key), versions=versions)
         return entry["user"], entry["token"]
 
     def authenticate_key(self, key: str):

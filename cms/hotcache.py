@@ -49,9 +49,11 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-#: Version keys never time out (they are small: one per unit ever changed), so a missing
-#: version can never make an entry built before a change look current again. (A cache that
-#: evicts keys under memory pressure could still drop one: give Redis room, or `noeviction`.)
+#: Version keys never time out (they are small: one per unit ever changed). A cache may still
+#: drop one (Redis evicting under memory pressure; Django's file cache, the embedded default,
+#: deletes a random third of its entries whenever it holds 300): `versions_current` gives a
+#: missing key a fresh value before anything is built or used under it, so a dropped version
+#: can never make an entry built before a change look current again.
 VERSION_SECONDS = None
 _KEYS_PER_MSET = 10_000
 
@@ -105,6 +107,26 @@ def changes_pending() -> bool:
     return connection.in_atomic_block and any(
         getattr(callback, "pending", False) for _savepoints, callback, _robust in connection.run_on_commit
     )
+
+
+def versions_current(got: dict, keys: list[str]) -> tuple | None:
+    """The current values of these version keys, as read in `got` (a `get_many` answer that
+    asked for them). A key the cache does not hold (never set, or dropped) is first given a
+    fresh value (`cache.add`: a value another process set meanwhile wins), never read as "no
+    version": an entry built under "no version" would match again whenever the key went missing
+    again, after a change. None when the cache cannot say (unreachable): then nothing may be
+    used or stored, and the caller asks the database."""
+    missing = [key for key in keys if got.get(key) is None]
+    if missing:
+        try:
+            for key in missing:
+                cache.add(key, new_version(), VERSION_SECONDS)
+            got = {**got, **cache.get_many(missing)}
+        except Exception:  # the cache is down: the answer falls back to the database
+            logger.exception("could not set a missing version key")
+            return None
+    versions = tuple(got.get(key) for key in keys)
+    return None if None in versions else versions
 
 
 def versions_renew(keys: Iterable[str], *, hardware_ids: Iterable[str] | None = None) -> None:

@@ -34,6 +34,7 @@ from cms.hotcache import (
     hot_key,
     local_tier,
     logins_version_key,
+    versions_current,
     versions_renew,
 )
 from cms.models import Account
@@ -161,13 +162,15 @@ def unit_status(key: str, hardware_id: str) -> bytes | None:
         unit_version_key(hardware_id), accounts_version_key(), logins_version_key()
     )
     got = cache.get_many([token_entry, unit_entry, unit_version, accounts_version, logins_version])
-    token = token_record(
-        key, cached=got.get(token_entry), versions=(got.get(accounts_version), got.get(logins_version))
-    )
+    current = versions_current(got, [unit_version, accounts_version, logins_version])
+    if current is None:
+        return None
+    unit_now, accounts_now, logins_now = current
+    token = token_record(key, cached=got.get(token_entry), versions=(accounts_now, logins_now))
     if token is None:
         return None
     provider_path = token["account_path"][: Account.steplen]
-    versions = (got.get(unit_version), got.get(accounts_version))
+    versions = (unit_now, accounts_now)
     records = got.get(unit_entry) or {}
     record = records.get(provider_path)
     if record is None or record["versions"] != versions:

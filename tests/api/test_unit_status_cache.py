@@ -381,6 +381,50 @@ def accounts_key():
     return accounts_version_key()
 
 
+def logins_key():
+    from cms.hotcache import logins_version_key
+
+    return logins_version_key()
+
+
+def test_given_a_units_version_dropped_by_the_cache_after_each_change_then_the_answer_is_never_stale(
+    network, api_for, acme_codes, harvest_unit
+):
+    """A cache may drop a version key (Redis evicting, the file cache culling a third of its
+    entries at random). A record built while the key was missing must not look current when it
+    goes missing again after a change: a missing key gets a fresh value before anything is
+    built under it."""
+    api = api_for(network.harvest_user)
+    version = unit_version_key(harvest_unit.hardware_id)
+    assert cached(api, harvest_unit).json()["state"] == "deactivated"
+
+    code = code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.provider_admin)
+    cache.delete(version)
+    assert assert_same_answer(api, harvest_unit)["state"] == "active"  # rebuilt, the key missing
+
+    code_release(code=code, actor=network.provider_admin)
+    cache.delete(version)
+
+    assert assert_same_answer(api, harvest_unit)["state"] == "deactivated"
+    assert cache.get(version) is not None
+
+
+def test_given_the_logins_version_dropped_by_the_cache_after_each_change_then_a_disabled_user_is_refused(
+    network, api_for, harvest_unit
+):
+    api = api_for(network.north_farms_operator)
+    assert cached(api, harvest_unit).status_code == 200
+    spare, _key = ApiToken.issue(user=network.north_farms_operator, name="spare")
+    api_token_delete(user=network.north_farms_operator, token_id=spare.pk)  # a change of logins
+    cache.delete(logins_key())
+    assert cached(api, harvest_unit).status_code == 200  # the token entry rebuilt, the key missing
+
+    user_disable(actor=network.north_admin, user=network.north_farms_operator)
+    cache.delete(logins_key())
+
+    assert_error(cached(api, harvest_unit), 401, "authentication_failed")
+
+
 # --- a transaction that changed something reads around the cache ------------------------------
 
 
