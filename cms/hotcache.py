@@ -118,10 +118,17 @@ def versions_current(got: dict, keys: list[str]) -> tuple | None:
     used or stored, and the caller asks the database."""
     missing = [key for key in keys if got.get(key) is None]
     if missing:
+        got = dict(got)
         try:
+            taken = []
             for key in missing:
-                cache.add(key, new_version(), VERSION_SECONDS)
-            got = {**got, **cache.get_many(missing)}
+                value = new_version()
+                if cache.add(key, value, VERSION_SECONDS):
+                    got[key] = value
+                else:
+                    taken.append(key)
+            if taken:  # set by another process meanwhile: its value is the current one
+                got.update(cache.get_many(taken))
         except Exception:  # the cache is down: the answer falls back to the database
             logger.exception("could not set a missing version key")
             return None

@@ -644,3 +644,23 @@ def test_given_the_local_tier_when_many_units_change_at_once_then_each_gets_a_ne
     assert messages == [sorted(u.hardware_id for u in changed)]
     assert all(after[u.hardware_id] not in (None, before[u.hardware_id]) for u in changed)
     assert after[untouched.hardware_id] == before[untouched.hardware_id] is not None
+
+
+def test_given_a_missing_version_when_read_then_it_gets_a_fresh_value_which_the_cache_holds():
+    from cms.hotcache import versions_current
+
+    key = unit_version_key("356938035699990")
+    (value,) = versions_current({}, [key])
+
+    assert value is not None and cache.get(key) == value
+    assert versions_current({}, [unit_version_key("356938035699991")]) != (value,)
+
+
+def test_given_a_missing_version_when_another_process_sets_it_first_then_its_value_is_the_current_one():
+    from cms.hotcache import versions_current
+
+    key = unit_version_key("356938035699992")
+    got = cache.get_many([key])  # read: missing
+    cache.set(key, "set-by-another-process")  # ... meanwhile
+
+    assert versions_current(got, [key]) == ("set-by-another-process",)
