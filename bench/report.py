@@ -61,6 +61,8 @@ def write_markdown(results: dict, path: Path) -> None:
         "",
         "## 3. Unit status call under 16 concurrent clients",
         "",
+        *([f"The status call and the bare view took turns, {s['rounds']} runs each; req/s is over all of a "
+           "load's runs, latencies are its worst run's.", ""] if "rounds" in s else []),
         "| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|",
         f"| GET /api/v1/units/{{hardware id}}/ | {s['status_call']['rps']} | {s['status_call']['p50_ms']} | "
