@@ -94,9 +94,9 @@ def token_entry(key: str, *, cached: dict | None, versions: tuple) -> dict:
 
     `cached` is the entry read from the cache (or None) and `versions` the accounts and logins
     versions read in the same round trip (`versions_current`: never "no version"), *before* the
-    database: an entry is stored under the
-    versions read before it was built, so a change committed meanwhile (which sets new versions
-    after its commit) is never hidden by it (`cms.hotcache`). A missing or outdated entry is
+    database: an entry is stored under the versions read before it was built, so a change
+    committed meanwhile (which sets new versions after its commit) is never hidden by it
+    (`cms.hotcache`). A missing or outdated entry is
     rebuilt by `authenticate_key` -- the same checks, and the same `last_used_at` bookkeeping,
     as without the cache -- and stored for KEYLINE_TOKEN_CACHE_SECONDS, which is also the
     resolution of `last_used_at` (LAST_USED_RESOLUTION)."""

@@ -18,6 +18,7 @@ import pytest
 from django.core.cache import cache
 
 from cms.authentication import api_token_delete
+from cms.hotcache import accounts_version_key, logins_version_key, versions_current
 from cms.models import ApiToken
 from cms.services import account_disable, account_move_customer, account_update, user_disable
 from codes.services import code_attach, code_redeem, code_release, code_revoke, codes_archive_expired, codes_expire_due
@@ -367,24 +368,12 @@ def test_given_a_record_rebuilt_from_before_a_change_when_the_change_commits_the
     versions, set after its commit, make that record useless."""
     api = api_for(network.north_admin)
     hardware_id = harvest_unit.hardware_id
-    versions = (cache.get(unit_version_key(hardware_id)), cache.get(accounts_key()))  # the reader reads first
+    versions = (cache.get(unit_version_key(hardware_id)), cache.get(accounts_version_key()))  # the reader reads first
     stale = cover_record(harvest_unit, versions=versions)  # ... then the database, before the change
     code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.provider_admin)
     cache.set(cover_key(hardware_id), {network.provider.path: stale})  # ... and stores it after the commit
 
     assert cached(api, harvest_unit).json()["state"] == "active"
-
-
-def accounts_key():
-    from cms.hotcache import accounts_version_key
-
-    return accounts_version_key()
-
-
-def logins_key():
-    from cms.hotcache import logins_version_key
-
-    return logins_version_key()
 
 
 def test_given_a_units_version_dropped_by_the_cache_after_each_change_then_the_answer_is_never_stale(
@@ -416,11 +405,11 @@ def test_given_the_logins_version_dropped_by_the_cache_after_each_change_then_a_
     assert cached(api, harvest_unit).status_code == 200
     spare, _key = ApiToken.issue(user=network.north_farms_operator, name="spare")
     api_token_delete(user=network.north_farms_operator, token_id=spare.pk)  # a change of logins
-    cache.delete(logins_key())
+    cache.delete(logins_version_key())
     assert cached(api, harvest_unit).status_code == 200  # the token entry rebuilt, the key missing
 
     user_disable(actor=network.north_admin, user=network.north_farms_operator)
-    cache.delete(logins_key())
+    cache.delete(logins_version_key())
 
     assert_error(cached(api, harvest_unit), 401, "authentication_failed")
 
@@ -647,8 +636,6 @@ def test_given_the_local_tier_when_many_units_change_at_once_then_each_gets_a_ne
 
 
 def test_given_a_missing_version_when_read_then_it_gets_a_fresh_value_which_the_cache_holds():
-    from cms.hotcache import versions_current
-
     key = unit_version_key("356938035699990")
     (value,) = versions_current({}, [key])
 
@@ -657,8 +644,6 @@ def test_given_a_missing_version_when_read_then_it_gets_a_fresh_value_which_the_
 
 
 def test_given_a_missing_version_when_another_process_sets_it_first_then_its_value_is_the_current_one():
-    from cms.hotcache import versions_current
-
     key = unit_version_key("356938035699992")
     got = cache.get_many([key])  # read: missing
     cache.set(key, "set-by-another-process")  # ... meanwhile
