@@ -191,16 +191,27 @@ def logins_changed() -> None:
 # age out after LOCAL_SECONDS (a safety net, and so a token's `last_used_at` is still written
 # every few minutes): long enough that a process meets a unit again before its entry goes --
 # a tracker reports every few seconds, and the processes share the load.
+#
+# Token entries are kept the same way, on their own (`token`, `put_token`), for every API call
+# the token authentication answers (`cms.authentication`): a redemption's round trip for its
+# token entry, and the unpickling of its user and token, were about a tenth of its CPU
+# (docs/BENCHMARKS-notes.md, twelfth round). A token entry depends on accounts and logins only:
+# a unit's change leaves it, and any account or login change (published as "everything")
+# drops it. It ages out after KEYLINE_TOKEN_CACHE_SECONDS, as the shared entry does, so
+# `last_used_at` keeps its resolution.
 # Needs Redis (KEYLINE_STATUS_LOCAL_TIER, on when REDIS_URL is set).
 
 LOCAL_SECONDS = 120
 LOCAL_MAX_UNITS = 50_000
+LOCAL_MAX_TOKENS = 10_000
 
 
 class LocalTier:
     def __init__(self):
         self.entries: dict[str, dict] = {}  # hardware id -> {(namespace, key hash): (stored at, token, record)}
+        self.tokens: dict[tuple, tuple] = {}  # (namespace, key hash) -> (stored at, token entry)
         self.generation = 0  # changes seen; an entry read before a change is not stored after it
+        self.token_generation = 0  # the same, counting only the changes that drop token entries
         self.ready = False  # subscribed: changes reach this process
         self.pid = None
         self.lock = threading.Lock()
@@ -219,10 +230,26 @@ class LocalTier:
                 self.entries.clear()
             self.entries.setdefault(hardware_id, {})[who] = (time.monotonic(), token, record)
 
+    def token(self, who: tuple, seconds: float) -> dict | None:
+        found = self.tokens.get(who)
+        if found is not None and time.monotonic() - found[0] < seconds:
+            return found[1]
+        return None
+
+    def put_token(self, generation: int, who: tuple, entry: dict) -> None:
+        with self.lock:
+            if generation != self.token_generation or not self.ready:
+                return
+            if len(self.tokens) >= LOCAL_MAX_TOKENS:
+                self.tokens.clear()
+            self.tokens[who] = (time.monotonic(), entry)
+
     def forget(self, hardware_ids: list[str] | None) -> None:
         with self.lock:
             self.generation += 1
             if hardware_ids is None:
+                self.token_generation += 1
+                self.tokens.clear()
                 self.entries.clear()
             else:
                 for hardware_id in hardware_ids:

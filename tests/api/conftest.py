@@ -66,3 +66,19 @@ def assert_error(response, status: int, code: str):
     for item in body["error"]["details"]:
         assert set(item) == {"item", "reason", "code"}
     return body["error"]
+
+
+def ready_local_tier(settings):
+    """This process's local tier of the hot cache (`cms.hotcache`), on and subscribed to the
+    changes channel (needs Redis)."""
+    import time
+
+    from cms import hotcache
+
+    settings.KEYLINE_STATUS_LOCAL_TIER = True
+    hotcache.local_tier()
+    for _ in range(100):
+        if hotcache.LOCAL.ready:
+            return hotcache.LOCAL
+        time.sleep(0.05)
+    raise AssertionError("the changes channel was not subscribed")

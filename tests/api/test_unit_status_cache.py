@@ -23,7 +23,7 @@ from cms.models import ApiToken
 from cms.services import account_disable, account_move_customer, account_update, user_disable
 from codes.services import code_attach, code_redeem, code_release, code_revoke, codes_archive_expired, codes_expire_due
 from tests import factories
-from tests.api.conftest import assert_error
+from tests.api.conftest import assert_error, ready_local_tier
 from tests.domain.support import DAY, T0
 from units.cover_cache import cover_key, cover_record, unit_version_key
 from units.services import unit_update
@@ -501,20 +501,6 @@ def test_given_redis_when_a_token_asks_then_the_answer_is_the_viewsets_and_warm_
 
 
 # --- the per-process tier (needs Redis: it listens to the changes channel) ------------------------
-
-
-def ready_local_tier(settings):
-    import time
-
-    from cms import hotcache
-
-    settings.KEYLINE_STATUS_LOCAL_TIER = True
-    hotcache.local_tier()
-    for _ in range(100):
-        if hotcache.LOCAL.ready:
-            return hotcache.LOCAL
-        time.sleep(0.05)
-    raise AssertionError("the changes channel was not subscribed")
 
 
 @pytest.mark.redis
