@@ -19,6 +19,12 @@ def _mark(ok: bool | None) -> str:
     return "n/a" if ok is None else ("met" if ok else "**missed**")
 
 
+def _host_speed_line(speeds: dict) -> str:
+    moments = ", ".join(f"{moment} {ms}" for moment, ms in speeds.items())
+    return (f"- Host speed, ms of CPU for a fixed Python loop (lower is faster; `bench.run.host_speed_ms`): {moments}. "
+            "The figures of a load follow the speed of the moment, not only the code.")
+
+
 def write_markdown(results: dict, path: Path) -> None:
     lines = [
         "# Benchmarks",
@@ -31,6 +37,7 @@ def write_markdown(results: dict, path: Path) -> None:
         f"- Machine: {results['cores']} cores; {results['postgres']}; Python {results['python']}",
         f"- Load runs: {results['duration_s']} s each; data set built in {results['build_seconds']} s",
         *([f"- Server: {results['server']}"] if "server" in results else []),
+        *([_host_speed_line(results["host_speed_ms"])] if results.get("host_speed_ms") else []),
         "",
         "## 1–2. Codes window, first page (4 connections), beside the stock admin changelist",
         "",

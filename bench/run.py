@@ -282,16 +282,24 @@ def main() -> None:
     )
     server_settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     results["server"] = f"gunicorn, {server_settings['workers']} {server_settings['worker_class']} workers (gunicorn.conf.py)"
+    speeds = results["host_speed_ms"] = {}
     server = Server(server_env, port)
     try:
+        speeds["before the window"] = host_speed_ms()
         results["window"] = measure_window(server, data, duration, provider_cookie, sub_cookie, admin_cookie, some_code_prefix)
+        speeds["before the status call"] = host_speed_ms()
         results["unit_status"] = measure_unit_status(server, data, duration, provider_key)
+        speeds["before redemption"] = host_speed_ms()
         results["redemption"] = measure_redemption(server, data, duration, provider_key)
     finally:
         server.stop()
+    speeds["before the export"] = host_speed_ms()
     results["export"] = measure_export(server_env, port + 1, provider_cookie, scale)
+    speeds["before the jobs"] = host_speed_ms()
     results["expiry_job"] = measure_expiry(data, scale)
     results["batch_generate"] = measure_batch_generate(data, scale)
+    speeds["at the end"] = host_speed_ms()
+    print("host speed (ms, lower is faster): " + ", ".join(f"{moment} {ms}" for moment, ms in speeds.items()))
     results["finished"] = datetime.now(UTC).isoformat()
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -398,6 +406,26 @@ def measure_unit_status(server, data, duration, key) -> dict:
     return {"status": status, "status_call": status_call, "cold_pass": cold, "bare_view": bare,
             "units_rotated": len(paths), "rounds": STATUS_ROUNDS,
             "ratio": round(status_call["rps"] / bare["rps"], 3) if bare["rps"] else None}
+
+
+#: The reference workload of `host_speed_ms`: about 50-80 ms of CPU on the machines we ran on.
+HOST_SPEED_LOOP = 1_000_000
+
+
+def host_speed_ms(rounds: int = 5, loop: int = HOST_SPEED_LOOP) -> float:
+    """How fast the machine is at this moment: the best of `rounds` runs of a fixed pure-Python
+    loop, in ms of CPU (lower is faster). Taken between loads, with the server idle. On a shared
+    host the same code ran redemption at 143-428 per second within one hour, and this figure
+    swung with it (docs/BENCHMARKS-notes.md): beside each load it tells a slow machine from a
+    slow change."""
+    best = float("inf")
+    for _round in range(rounds):
+        start = time.process_time()
+        total = 0
+        for i in range(loop):
+            total += i * i % 7
+        best = min(best, time.process_time() - start)
+    return round(best * 1000, 1)
 
 
 def over_runs(runs: list[dict]) -> dict:
