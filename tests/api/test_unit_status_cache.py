@@ -556,6 +556,43 @@ def test_given_the_local_tier_when_another_process_publishes_a_change_then_this_
 
 
 @pytest.mark.redis
+def test_given_the_local_tier_when_changes_come_in_a_stream_then_every_unit_they_name_is_dropped(
+    network, api_for, harvest_unit, south_unit, settings
+):
+    import json
+    import time
+
+    from cms import hotcache
+
+    tier = ready_local_tier(settings)
+    api = api_for(network.provider_admin)
+    cached(api, harvest_unit), cached(api, south_unit)
+    assert {harvest_unit.hardware_id, south_unit.hardware_id} <= set(tier.entries)
+
+    # What other processes send when their changes commit one after another: the first is acted
+    # on at once, the ones that follow within COALESCE_SECONDS together.
+    publish = cache.client.get_client(write=True).publish
+    for hardware_id in ("359999999999999", harvest_unit.hardware_id, south_unit.hardware_id):
+        publish(hotcache._channel(), json.dumps([hardware_id]))
+    for _ in range(100):
+        if not {harvest_unit.hardware_id, south_unit.hardware_id} & set(tier.entries):
+            break
+        time.sleep(0.01)
+    assert not {harvest_unit.hardware_id, south_unit.hardware_id} & set(tier.entries)
+
+
+def test_given_change_messages_read_together_then_their_units_are_dropped_together_and_one_everything_drops_all():
+    from cms.hotcache import _scope_of
+
+    def message(data):
+        return {"type": "message", "data": data.encode()}
+
+    subscribed = {"type": "subscribe", "data": 1}
+    assert _scope_of([message('["B", "A"]'), subscribed, message('["A", "C"]')]) == ["A", "B", "C"]
+    assert _scope_of([message('["A"]'), message("*"), message('["C"]')]) is None
+
+
+@pytest.mark.redis
 def test_given_the_local_tier_when_a_code_is_attached_then_the_units_new_version_and_the_message_go_out(
     network, acme_codes, harvest_unit, settings
 ):
