@@ -68,6 +68,10 @@ class Batch(models.Model):
 
 
 class Code(models.Model):
+    # On PostgreSQL in collation "C" (migration 0009, not in Django's model state): the unique
+    # index then also serves prefix search and the sort by code, and the varchar_pattern_ops
+    # index Django would add beside it is dropped. An AlterField of this column would bring that
+    # index back: drop it again in the same migration.
     text = models.CharField(_("code"), max_length=code_text.LENGTH, unique=True)
     provider = models.ForeignKey("cms.Account", on_delete=models.PROTECT, related_name="+")
     # db_index=False on batch, holder and unit: the composite indexes below lead with each of these
