@@ -56,7 +56,7 @@ class _Column:
         self.render = bound_column.render
         # The arguments `render` asks for, read once: `call_with_appropriate` inspects the
         # signature again for every cell, a sixth of the page.
-        self.render_args, self.render_takes_all = signature(self.render)
+        self.render_args, self.render_takes_all = _render_signature(self.render)
         self.render_positions = tuple((arg, _RENDER_ARGUMENTS.index(arg)) for arg in self.render_args) if all(
             arg in _RENDER_ARGUMENTS for arg in self.render_args
         ) else None
@@ -139,6 +139,22 @@ class _Column:
                 return escape(cell)
             return render_value_in_context(cell, _CONTEXT)
         return conditional_escape(str(localize(cell, use_l10n=bool(self.localize))))
+
+
+def _render_signature(render) -> tuple:
+    """`signature(render)`, worked out once per function: `inspect.signature` for each column
+    of each page was a fiftieth of the Codes window's page. A bound method's signature (without
+    its `self`) is its function's, whatever it is bound to."""
+    function = getattr(render, "__func__", None)
+    if function is None or not callable(function):
+        return signature(render)
+    return _method_signature(function)
+
+
+@functools.cache
+def _method_signature(function) -> tuple:
+    arguments, keywords = signature(function)
+    return arguments[1:], keywords  # less the `self` (or `cls`) it is bound to
 
 
 def _resolve(accessor: A, record, quiet: bool = False):

@@ -95,3 +95,29 @@ def test_an_empty_page_shows_the_tables_empty_text(window, signed_in):
     table = response.context["table"]
     assert normalized(render_body(table)) == normalized(stock_body(table))
     assert "No rows match the filter." in response.content.decode()
+
+
+def test_a_render_methods_arguments_are_read_once_per_function_and_are_those_django_tables2_reads():
+    import django_tables2 as tables
+    from django_tables2.utils import signature
+
+    from cms.table_body import _render_signature
+
+    class Renders:
+        def render_value_and_record(self, value, record):
+            pass
+
+        def render_anything(self, **kwargs):
+            pass
+
+        @classmethod
+        def render_on_the_class(cls, value):
+            pass
+
+        @staticmethod
+        def render_static(record):
+            pass
+
+    renders = [Renders().render_value_and_record, Renders().render_anything, Renders.render_on_the_class,
+               Renders().render_static, tables.Column().render, tables.DateTimeColumn().render]
+    assert [_render_signature(render) for render in renders] == [signature(render) for render in renders]
