@@ -195,7 +195,7 @@ def logins_changed() -> None:
 #
 # Token entries are kept the same way, on their own (`token`, `put_token`), for every API call
 # the token authentication answers (`cms.authentication`): a redemption's round trip for its
-# token entry, and the unpickling of its user and token, were about a tenth of its CPU
+# token entry, and the unpickling of its user and token, were 3-6% of its CPU in process
 # (docs/BENCHMARKS-notes.md, twelfth round). A token entry depends on accounts and logins only:
 # a unit's change leaves it, and any account or login change (published as "everything")
 # drops it. It ages out after KEYLINE_TOKEN_CACHE_SECONDS, as the shared entry does, so
