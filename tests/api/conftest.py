@@ -82,3 +82,21 @@ def ready_local_tier(settings):
             return hotcache.LOCAL
         time.sleep(0.05)
     raise AssertionError("the changes channel was not subscribed")
+
+
+def published(scope: list[str] | None, until) -> None:
+    """Send a change message on the hot cache's channel, as another process does after its commit
+    (`scope`: the hardware ids it changed, or None: an account or a login, "everything"), and wait
+    up to a second for this process's listener: until `until()` holds."""
+    import json
+    import time
+
+    from django.core.cache import cache
+
+    from cms import hotcache
+
+    cache.client.get_client(write=True).publish(hotcache._channel(), "*" if scope is None else json.dumps(scope))
+    for _ in range(100):
+        if until():
+            return
+        time.sleep(0.01)

@@ -23,7 +23,7 @@ from cms.models import ApiToken
 from cms.services import account_disable, account_move_customer, account_update, user_disable
 from codes.services import code_attach, code_redeem, code_release, code_revoke, codes_archive_expired, codes_expire_due
 from tests import factories
-from tests.api.conftest import assert_error, ready_local_tier
+from tests.api.conftest import assert_error, published, ready_local_tier
 from tests.domain.support import DAY, T0
 from units.cover_cache import cover_key, cover_record, unit_version_key
 from units.services import unit_update
@@ -529,29 +529,15 @@ def test_given_the_local_tier_when_asked_again_then_not_even_the_cache_is_asked_
 def test_given_the_local_tier_when_another_process_publishes_a_change_then_this_process_drops_the_unit(
     network, api_for, harvest_unit, south_unit, settings
 ):
-    import json
-    import time
-
-    from cms import hotcache
-
     tier = ready_local_tier(settings)
     api = api_for(network.provider_admin)
     cached(api, harvest_unit), cached(api, south_unit)
     assert {harvest_unit.hardware_id, south_unit.hardware_id} <= set(tier.entries)
 
-    # What another process's units_changed sends after its commit:
-    cache.client.get_client(write=True).publish(hotcache._channel(), json.dumps([harvest_unit.hardware_id]))
-    for _ in range(100):
-        if harvest_unit.hardware_id not in tier.entries:
-            break
-        time.sleep(0.01)
+    published([harvest_unit.hardware_id], until=lambda: harvest_unit.hardware_id not in tier.entries)
     assert harvest_unit.hardware_id not in tier.entries and south_unit.hardware_id in tier.entries
 
-    cache.client.get_client(write=True).publish(hotcache._channel(), "*")  # an account or a login changed
-    for _ in range(100):
-        if not tier.entries:
-            break
-        time.sleep(0.01)
+    published(None, until=lambda: not tier.entries)  # an account or a login changed
     assert tier.entries == {}
 
 
@@ -559,26 +545,18 @@ def test_given_the_local_tier_when_another_process_publishes_a_change_then_this_
 def test_given_the_local_tier_when_changes_come_in_a_stream_then_every_unit_they_name_is_dropped(
     network, api_for, harvest_unit, south_unit, settings
 ):
-    import json
-    import time
-
-    from cms import hotcache
-
     tier = ready_local_tier(settings)
     api = api_for(network.provider_admin)
     cached(api, harvest_unit), cached(api, south_unit)
-    assert {harvest_unit.hardware_id, south_unit.hardware_id} <= set(tier.entries)
+    both = {harvest_unit.hardware_id, south_unit.hardware_id}
+    assert both <= set(tier.entries)
 
     # What other processes send when their changes commit one after another: the first is acted
     # on at once, the ones that follow within COALESCE_SECONDS together.
-    publish = cache.client.get_client(write=True).publish
-    for hardware_id in ("359999999999999", harvest_unit.hardware_id, south_unit.hardware_id):
-        publish(hotcache._channel(), json.dumps([hardware_id]))
-    for _ in range(100):
-        if not {harvest_unit.hardware_id, south_unit.hardware_id} & set(tier.entries):
-            break
-        time.sleep(0.01)
-    assert not {harvest_unit.hardware_id, south_unit.hardware_id} & set(tier.entries)
+    published(["359999999999999"], until=lambda: True)
+    published([harvest_unit.hardware_id], until=lambda: True)
+    published([south_unit.hardware_id], until=lambda: not both & set(tier.entries))
+    assert not both & set(tier.entries)
 
 
 def test_given_change_messages_read_together_then_their_units_are_dropped_together_and_one_everything_drops_all():
