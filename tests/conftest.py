@@ -52,18 +52,26 @@ def _private_hot_cache(settings):
     settings.KEYLINE_STATUS_LOCAL_TIER = False  # on in the tests that are about it (tests/api)
 
 
+def empty_file_caches() -> None:
+    """Clear every cache of the file backend (the embedded default's). `django.core.cache.cache` is
+    a proxy, never an instance of a backend class: the backends are asked through `caches`."""
+    from django.core.cache import caches
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    for alias in caches:
+        if isinstance(caches[alias], FileBasedCache):
+            caches[alias].clear()
+
+
 @pytest.fixture(autouse=True)
 def _empty_file_cache():
     """Each test starts with an empty file cache (the embedded default's). Django's file cache
     deletes a random third of its entries whenever it holds MAX_ENTRIES (300): with the entries
     every earlier test left behind, a test's own token or version key could vanish between two of
-    its requests, at random (a CI run once failed so). Redis has no such culling: the namespace of
-    `_private_hot_cache` is enough there."""
-    from django.core.cache import cache
-    from django.core.cache.backends.filebased import FileBasedCache
-
-    if isinstance(cache, FileBasedCache):
-        cache.clear()
+    its requests, at random (CI failed so twice, the second time because this fixture tested the
+    proxy `cache` instead of the backend and so never cleared anything). Redis has no such
+    culling: the namespace of `_private_hot_cache` is enough there."""
+    empty_file_caches()
 
 
 @pytest.fixture
