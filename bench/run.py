@@ -408,16 +408,16 @@ def measure_unit_status(server, data, duration, key) -> dict:
             "ratio": round(status_call["rps"] / bare["rps"], 3) if bare["rps"] else None}
 
 
-#: The reference workload of `host_speed_ms`: about 50-80 ms of CPU on the machines we ran on.
+#: The reference workload of `host_speed_ms`: 50-125 ms of CPU on the machines we ran on.
 HOST_SPEED_LOOP = 1_000_000
 
 
 def host_speed_ms(rounds: int = 5, loop: int = HOST_SPEED_LOOP) -> float:
     """How fast the machine is at this moment: the best of `rounds` runs of a fixed pure-Python
     loop, in ms of CPU (lower is faster). Taken between loads, with the server idle. On a shared
-    host the same code ran redemption at 143-428 per second within one hour, and this figure
-    swung with it (docs/BENCHMARKS-notes.md): beside each load it tells a slow machine from a
-    slow change."""
+    host the same code ran redemption at 143-428 per second within one hour. The figure shows
+    when one core is slow; it missed slowdowns that only two busy cores meet (the twelfth round
+    in docs/BENCHMARKS-notes.md), so it is context beside each load, never a correction."""
     best = float("inf")
     for _round in range(rounds):
         start = time.process_time()

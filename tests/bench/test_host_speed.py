@@ -2,8 +2,6 @@
 writes it beside the figures: on a shared host the same code ran a load at a third of its speed
 from one hour to the next."""
 
-import json
-
 from bench.report import write_markdown
 from bench.run import host_speed_ms
 
@@ -42,4 +40,3 @@ def test_given_a_runs_host_speeds_then_the_report_lists_each_moment_in_order(tmp
 
     line = next(line for line in doc.read_text().splitlines() if line.startswith("- Host speed"))
     assert line.index("before the window 53.0") < line.index("before redemption 77.5")
-    json.dumps(results)  # the figures stay plain JSON
