@@ -4,6 +4,7 @@ where Django's default form renderer finds them)."""
 import django_filters
 import django_filters.fields
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -122,6 +123,27 @@ class ListedChoices(django_filters.fields.ModelChoiceIterator, _PlainQuerysetCho
 
 class ListedChoiceField(django_filters.fields.ModelChoiceField):
     iterator = ListedChoices
+
+    def to_python(self, value):
+        """The chosen row, found among the rows the list shows: Django asks the database again
+        (`queryset.get(pk=...)`), and for a reseller's batch list that second form of the same
+        question was planned as a bitmap over the branch's codes of the batch (3 ms at 1M codes,
+        docs/BENCHMARKS-notes.md, fourteenth round). The rows are read once and kept by the
+        queryset, so the list rendered after validation costs nothing more."""
+        if value in self.empty_values or (self.null_label is not None and value == self.null_value):
+            return super().to_python(value)
+        self.validate_no_null_characters(value)
+        meta = self.queryset.model._meta
+        key = meta.get_field(self.to_field_name) if self.to_field_name else meta.pk
+        try:
+            wanted = key.to_python(getattr(value, key.attname) if isinstance(value, self.queryset.model) else value)
+        except ValidationError:  # not even of the key's type ("abc" for an id)
+            wanted = None
+        if wanted is not None:
+            for row in self.queryset:
+                if getattr(row, key.attname) == wanted:
+                    return row
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
 
 
 class ListedChoiceFilter(django_filters.ModelChoiceFilter):

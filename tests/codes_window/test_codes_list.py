@@ -162,6 +162,25 @@ def test_given_a_batch_of_another_provider_then_the_filter_is_invalid(window, si
     assert row_pks(response) == [] and "filter-invalid" in data_testids(response)
 
 
+@pytest.mark.parametrize("value", ["abc", "1.5", "99999999", "-1", "1\x00"])
+def test_given_a_batch_that_is_no_batch_id_then_the_filter_is_invalid(window, signed_in, value):
+    client = signed_in(window.network.provider_admin)
+    response = client.get(URL, {"batch": value})
+    assert response.status_code == 200
+    assert row_pks(response) == [] and "filter-invalid" in data_testids(response)
+
+
+def test_given_a_batch_chosen_then_its_list_is_read_once_for_both_checking_and_showing_it(window, signed_in):
+    # The choice is checked against the rows the list shows, not by a second query (issue 7).
+    client = signed_in(window.network.north_admin)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"{URL}?batch={window.batch90.pk}")
+    assert row_pks(response) == [window.scheduled.pk]
+    batch_reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "codes_batch"."id"')]
+    assert len(batch_reads) == 1, batch_reads
+    assert f'<option value="{window.batch90.pk}" selected>' in response.content.decode()
+
+
 def test_given_an_activation_range_when_filtering_then_only_codes_started_within_it_show(window, signed_in):
     client = signed_in(window.network.provider_admin)
     # The running code started at T0; the released one 10 days earlier; the scheduled one starts in 30 days.
