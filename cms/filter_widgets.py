@@ -122,15 +122,27 @@ class ListedChoices(django_filters.fields.ModelChoiceIterator, _PlainQuerysetCho
 
 
 class ListedChoiceField(django_filters.fields.ModelChoiceField):
+    """`checked_among_rows`: check the chosen value among the rows the list reads, instead of
+    Django's second query (`queryset.get(pk=...)`). Only for a short list that the page reads
+    anyway (the Codes window's batches, which also give the period filter its choices): where a
+    list can be long and a request need not read it (an API call naming one owner among thousands
+    of accounts), the single-row query is the cheaper check."""
+
     iterator = ListedChoices
 
+    def __init__(self, *args, checked_among_rows: bool = False, **kwargs):
+        self.checked_among_rows = checked_among_rows
+        super().__init__(*args, **kwargs)
+
     def to_python(self, value):
-        """The chosen row, found among the rows the list shows: Django asks the database again
-        (`queryset.get(pk=...)`), and for a reseller's batch list that second form of the same
-        question was planned as a bitmap over the branch's codes of the batch (3 ms at 1M codes,
-        docs/BENCHMARKS-notes.md, fourteenth round). The rows are read once and kept by the
-        queryset, so the list rendered after validation costs nothing more."""
-        if value in self.empty_values or (self.null_label is not None and value == self.null_value):
+        # For a reseller's batch list, Django's second form of the same question was planned as a
+        # bitmap over the branch's codes of the batch: 3 ms at 1M codes (docs/BENCHMARKS-notes.md,
+        # fourteenth round). The queryset keeps the rows it read, so the list costs one query.
+        if (
+            not self.checked_among_rows
+            or value in self.empty_values
+            or (self.null_label is not None and value == self.null_value)
+        ):
             return super().to_python(value)
         self.validate_no_null_characters(value)
         meta = self.queryset.model._meta

@@ -72,8 +72,10 @@ class CodeFilterSet(django_filters.FilterSet):
     period_days = django_filters.ChoiceFilter(
         label=_("Period"), choices=[], empty_label=_("Any period"), widget=QuickSelect
     )
+    # The window reads the batch list anyway (the batch and period filters show it), and a
+    # provider's batches are few: the chosen batch is checked among those rows, no query of its own.
     batch = ListedChoiceFilter(
-        label=_("Batch"), queryset=None, empty_label=_("Any batch"), widget=QuickSelect
+        label=_("Batch"), queryset=None, empty_label=_("Any batch"), widget=QuickSelect, checked_among_rows=True
     )
     activated = django_filters.DateFromToRangeFilter(
         label=_("Activation"), field_name="activated_at",
