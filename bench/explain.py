@@ -5,9 +5,9 @@ provider user and as the sub-reseller user, captured through Django's test clien
     DATABASE_URL=postgres://.../keyline_bench .venv/bin/python -m bench.explain [FILTER] [--plans]
 
 Prints, per page, each query with its execution time, the rows its plan read and threw away,
-and the buffers it touched; with --plans, the plans of the queries over 20 ms. FILTER keeps the
-pages whose "user:label" contains it (e.g. "sub:", ":q"). Timings are one run each: read the
-rows and buffers, not the milliseconds, on a busy machine.
+and the buffers it touched; with --plans, the plans of the queries over 20 ms (PLAN_MS=1: over
+1 ms). FILTER keeps the pages whose "user:label" contains it (e.g. "sub:", ":q"). Timings are
+one run each: read the rows and buffers, not the milliseconds, on a busy machine.
 """
 
 import os
@@ -76,7 +76,7 @@ def main() -> None:
                 buffers = re.search(r"Buffers: shared hit=(\d+)(?: read=(\d+))?", text_plan)
                 touched = int(buffers.group(1)) + int(buffers.group(2) or 0) if buffers else 0
                 print(f"  {ms:8.1f} ms  removed {removed:>9,}  buffers {touched:>9,}  {explained[:110]}")
-                if show_plans and ms > 20:
+                if show_plans and ms > float(os.environ.get("PLAN_MS", "20")):
                     print("      " + "\n      ".join(plan))
 
 

@@ -75,7 +75,7 @@ def recreate_database(admin_url: str, name: str) -> None:
 
 
 class Server:
-    """gunicorn with the settings production uses (gunicorn.conf.py: sync workers, two per core
+    """gunicorn with the settings production uses (gunicorn.conf.py: sync workers, one per core
     plus one); `workers` overrides the count only, for the one-worker export server."""
 
     def __init__(self, env: dict, port: int, workers: int | None = None):
