@@ -10,9 +10,9 @@ against 3, side by side (docs/BENCHMARKS-notes.md, fifteenth round): the unit-st
 1,210-2,007 against 1,806-2,401 requests per second, p99 21-28 against 13-18 ms, and each bare
 request cost the workers 0.77-0.86 against 0.69-0.78 ms of CPU; redemptions, which wait for the
 database, ran at about the same rate (220-304 against 216-278 per second, 256 against 251 on
-average). The one worker more than
-cores keeps a core busy while another worker waits for the database or a long export. Raise
-`WEB_CONCURRENCY` where requests wait longer (a database across a network).
+average). The one worker more than cores keeps a core busy while another worker waits for the
+database or a long export. Raise `WEB_CONCURRENCY` where requests wait longer (a database
+across a network).
 
 A sync worker keeps no connection alive between requests: put it behind a buffering proxy
 (nginx), as gunicorn advises.
