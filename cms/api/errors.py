@@ -56,14 +56,6 @@ STATUS_BY_CODE = {
 }
 
 
-class RateLimited(DomainError):
-    """Too many attempts; `retry_after` seconds until the window resets."""
-
-    def __init__(self, retry_after: int, message: str | None = None):
-        super().__init__(message or _("Too many attempts: try again later."), code="rate_limited")
-        self.retry_after = max(1, int(retry_after))
-
-
 def status_for(code: str) -> int:
     return STATUS_BY_CODE.get(code, status.HTTP_400_BAD_REQUEST)
 
@@ -112,11 +104,8 @@ def exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every handled error in the one shape."""
     if isinstance(exc, DomainError):
         set_rollback()
-        headers = {}
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(exc.retry_after)
         details = [{"item": r.item, "reason": str(r.reason), "code": r.code} for r in exc.refusals]
-        return error_response(exc.code, exc.message, details, headers=headers)
+        return error_response(exc.code, exc.message, details)
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -1,6 +1,7 @@
 """Rate limits of the redemption page: per client address and per hardware id, in the real
 cache (Redis on the Redis pass), with a clear "try again in N minutes"; they reset when their
-window ends, and every refused attempt is recorded."""
+window ends, every refused attempt is recorded, and the API's redemption counts against the
+same budget."""
 
 from datetime import timedelta
 
@@ -10,9 +11,12 @@ from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from audit.models import Action, Event
+from cms.authentication import api_token_create
 from codes import ratelimits
+from codes import text as code_text
 from codes.models import CodeState
 
 from .conftest import ADDRESS, check, redeem, state_of
@@ -22,6 +26,17 @@ from .conftest import ADDRESS, check, redeem, state_of
 def tight_limits(settings):
     settings.KEYLINE_REDEEM_RATE_ADDRESS = "3/15m"
     settings.KEYLINE_REDEEM_RATE_HARDWARE_ID = "2/15m"
+
+
+def api_client(user, **defaults) -> APIClient:
+    _token, key = api_token_create(user=user, name="tests")
+    client = APIClient(**defaults)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def api_redeem(client: APIClient, code: str, hardware_id: str, **extra):
+    return client.post("/api/v1/redeem/", {"code": code, "unit": hardware_id}, format="json", **extra)
 
 
 def rate_limited_events():
@@ -126,45 +141,66 @@ def test_given_redis_when_the_limit_trips_then_the_counts_live_in_redis(shop, vi
 
 
 @pytest.mark.redis
-def test_given_redis_when_an_attempt_is_counted_then_both_limits_take_one_round_trip(shop, tight_limits, monkeypatch):
-    """Both counters in one command (codes.ratelimits: a Lua script), where django-ratelimit's
-    core takes an ADD and an INCR per limit."""
-    from redis import Redis
+def test_given_redis_when_an_attempt_is_counted_then_each_limit_has_one_hashed_counter_expiring_with_its_window(
+    shop, visitor, tight_limits
+):
+    from django_ratelimit.core import EXPIRATION_FUDGE
 
-    request = check(Client(REMOTE_ADDR=ADDRESS), "AAAAA", shop.unit.hardware_id).wsgi_request  # loads the script
-    commands = []
-    real = Redis.execute_command
+    response = check(visitor, "AAAAA", shop.unit.hardware_id)
 
-    def spy(self, *args, **kwargs):
-        commands.append(args[0])
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Redis, "execute_command", spy)
-    assert ratelimits.redeem_attempt(request, hardware_id=shop.unit.hardware_id) is None  # the 2nd of 2 and of 3
-    assert commands == ["EVALSHA"]
-    limited = ratelimits.redeem_attempt(request, hardware_id=shop.unit.hardware_id)
-    assert limited is not None and limited.scope == ratelimits.HARDWARE_ID
+    redis = caches[django_settings.RATELIMIT_USE_CACHE].client.get_client()
+    keys = [key.decode() for key in redis.scan_iter(match=f"*{django_settings.RATELIMIT_CACHE_PREFIX}*")]
+    assert len(keys) == 2, "one counter per limit"
+    assert not any(ADDRESS in key or shop.unit.hardware_id in key for key in keys), "nothing stored in clear"
+    looked = ratelimits.redeem_attempt(response.wsgi_request, hardware_id=shop.unit.hardware_id, increment=False)
+    assert looked is None
+    for key in keys:
+        assert int(redis.get(key)) == 1, "looking does not count"
+        assert 0 < redis.ttl(key) <= 15 * 60 + EXPIRATION_FUDGE
 
 
 @pytest.mark.redis
-def test_given_redis_when_counting_then_the_windows_are_django_ratelimits_and_the_counters_expire_with_them(
+def test_given_the_counters_unreachable_when_attempting_then_the_page_and_the_api_refuse_for_a_minute(
+    shop, visitor, settings
+):
+    """Fails closed: the rate-limit cache as configured, pointed at a port where no Redis listens."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {**settings.CACHES["ratelimit"], "LOCATION": "redis://127.0.0.1:1/0"},
+    }
+
+    page = check(visitor, shop.codes[0].text, shop.unit.hardware_id)
+    api = api_redeem(api_client(shop.customer, REMOTE_ADDR="198.51.100.30"), shop.codes[0].text, shop.unit.hardware_id)
+
+    assert page.status_code == 429 and page["Retry-After"] == "60"
+    assert "Too many attempts. Try again in 1 minute." in page.content.decode()
+    assert api.status_code == 429 and api.json()["error"]["code"] == "rate_limited" and api["Retry-After"] == "60"
+    assert state_of(shop.codes[0]) == CodeState.AVAILABLE
+    assert ADDRESS in [event.client_address for event in rate_limited_events()], "the page's refusal is recorded"
+
+
+def test_given_attempts_on_the_page_when_the_api_redeems_from_that_address_then_they_share_one_budget(
     shop, visitor, tight_limits
 ):
-    from django_ratelimit.core import EXPIRATION_FUDGE, _get_window
+    for n in range(3):  # the address's whole budget, each on another hardware id
+        assert check(visitor, "AAAAA", f"10{n}").status_code == 200
 
-    start = timezone.now()
-    for value in ("203.0.113.7", "198.51.100.20", "356938035643809", "a"):
-        for step in range(50):  # across more than two windows
-            moment = start + timedelta(seconds=37 * step)
-            with time_machine.travel(moment, tick=False):
-                assert ratelimits._window_end(value, 900, int(moment.timestamp())) == _get_window(value, 900)
+    response = api_redeem(api_client(shop.customer, REMOTE_ADDR=ADDRESS), shop.codes[0].text, shop.unit.hardware_id)
 
-    response = check(visitor, "AAAAA", "1")
-    redis = caches[django_settings.RATELIMIT_USE_CACHE].client.get_client()
-    keys = list(redis.scan_iter(match=f"*{django_settings.RATELIMIT_CACHE_PREFIX}*"))
-    assert len(keys) == 2, "one counter per limit"
-    wait = ratelimits.redeem_attempt(response.wsgi_request, increment=False)
-    assert wait is None, "looking does not count"
-    for key in keys:
-        assert int(redis.get(key)) == 1
-        assert 0 < redis.ttl(key) <= 15 * 60 + EXPIRATION_FUDGE
+    assert response.status_code == 429, response.content
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert 0 < int(response["Retry-After"]) <= 15 * 60
+    assert state_of(shop.codes[0]) == CodeState.AVAILABLE
+
+
+def test_given_api_attempts_on_a_hardware_id_when_the_page_tries_it_then_they_share_one_budget(shop, tight_limits):
+    api = api_client(shop.customer)
+    for n in range(2):  # the hardware id's whole budget, from two addresses
+        response = api_redeem(api, code_text.generate(), shop.unit.hardware_id, REMOTE_ADDR=f"198.51.100.{n + 1}")
+        assert response.status_code == 400
+
+    response = check(Client(REMOTE_ADDR="198.51.100.9"), shop.codes[0].text, shop.unit.hardware_id)
+
+    assert response.status_code == 429
+    [event] = rate_limited_events()
+    assert event.details["limit"] == "hardware_id"
