@@ -4,22 +4,18 @@ import django_filters
 import django_tables2 as tables
 from django import forms
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .account_labels import indented_account_label
-from .filter_widgets import ListedChoiceFilter, QuickSelect, QuickTextInput
 from .models import User
 from .selectors import accounts_visible_to
-from .tables import BaseTable, LocalDateTimeColumn
+from .web.filters import AccountChoiceFilter, FilterForm
+from .web.tables import BaseTable, LocalDateTimeColumn
 
 
 class UserFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"), method="search", help_text=_("Username, name or e-mail"), widget=QuickTextInput
-    )
-    account = ListedChoiceFilter(label=_("Account"), queryset=None, empty_label=_("Any account"), widget=QuickSelect)
+    q = django_filters.CharFilter(label=_("Search"), method="search", help_text=_("Username, name or e-mail"))
+    account = AccountChoiceFilter(label=_("Account"), queryset=None, empty_label=_("Any account"))
     role = django_filters.ChoiceFilter(label=_("Role"), choices=User.Role.choices, empty_label=_("Any role"))
     is_active = django_filters.BooleanFilter(
         label=_("Status"),
@@ -29,12 +25,12 @@ class UserFilterSet(django_filters.FilterSet):
     class Meta:
         model = User
         fields = ["q", "account", "role", "is_active"]
+        form = FilterForm
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         field = self.filters["account"]
         field.queryset = accounts_visible_to(request.user).order_by("path") if request else User.objects.none()
-        field.field.label_from_instance = lambda a: indented_account_label(a.name, a.depth)
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -64,7 +60,7 @@ class UserTable(BaseTable):
         """A link to the user's page for admins only: nobody else may open it."""
         request = getattr(self, "request", None)
         if request is not None and getattr(request.user, "is_account_admin", False):
-            return format_html('<a href="{}">{}</a>', reverse("accounts:user_edit", args=[record.pk]), value)
+            return format_html('<a href="{}">{}</a>', self.object_url("accounts:user_edit", record.pk), value)
         return value
 
     def render_role(self, record):

@@ -1,20 +1,21 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from cms.filter_widgets import QuickTextInput
+from cms.web.filters import DayRangeWidget, FilterForm
 
 from .models import Batch
 
 
 class BatchFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Note"), field_name="note", lookup_expr="icontains", widget=QuickTextInput)
+    q = django_filters.CharFilter(label=_("Note"), field_name="note", lookup_expr="icontains")
     period_days = django_filters.NumberFilter(label=_("Period (days)"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Batch.Status.choices, empty_label=_("Any"))
     created = django_filters.DateFromToRangeFilter(
         label=_("Created"), field_name="created_at__date",
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+        widget=DayRangeWidget(),
     )
 
     class Meta:
         model = Batch
         fields = ["q", "period_days", "status", "created"]
+        form = FilterForm

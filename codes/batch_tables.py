@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cms.tables import BaseTable
+from cms.web.tables import BaseTable, LocalDateTimeColumn
 
 from .models import Batch
 
@@ -11,7 +11,7 @@ STATUS_STYLES = {Batch.Status.GENERATING: "warning", Batch.Status.READY: "succes
 
 class BatchTable(BaseTable):
     number = tables.Column(verbose_name=_("Batch"), accessor="pk", linkify=("batches:detail", {"pk": tables.A("pk")}))
-    created_at = tables.DateTimeColumn(verbose_name=_("Created"), short=True)
+    created_at = LocalDateTimeColumn(verbose_name=_("Created"), format="SHORT_DATETIME_FORMAT")
     quantity = tables.Column(verbose_name=_("Quantity"), attrs={"td": {"class": "text-end"}})
     period_days = tables.Column(verbose_name=_("Period (days)"), attrs={"td": {"class": "text-end"}})
     unit_price = tables.Column(verbose_name=_("Unit price"), attrs={"td": {"class": "text-end"}})

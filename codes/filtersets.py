@@ -10,14 +10,12 @@ import functools
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
-from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cms.account_labels import indented_account_label
-from cms.filter_widgets import DayRangeWidget, ListedChoiceFilter, QuickCheckboxInput, QuickSelect, QuickTextInput
 from cms.models import Account
 from cms.selectors import accounts_visible_to, branch_holder_ids
+from cms.web.filters import AccountChoiceFilter, CheckboxList, DayRangeWidget, FilterForm
 from units.models import Unit, normalize_hardware_id
 
 from . import text as code_text
@@ -28,7 +26,8 @@ from .selectors import codes_visible_to, states_q
 #: when the filter asks for them (invariant 7: they stay in the database for reports).
 DEFAULT_STATES = [CodeState.AVAILABLE, CodeState.SCHEDULED, CodeState.RUNNING, CodeState.RELEASED]
 
-class CodeFilterForm(forms.Form):
+
+class CodeFilterForm(FilterForm):
     def clean(self):
         cleaned = super().clean()
         for name in ("activated", "expires"):
@@ -38,45 +37,20 @@ class CodeFilterForm(forms.Form):
         return cleaned
 
 
-class IndentedAccountChoices(ModelChoiceIterator):
-    """The holder filter's accounts as (id, name indented by depth), so "and accounts below" reads
-    naturally. Read as plain values: a provider's list holds every account of its network (about
-    150 in the benchmark's), and a model instance for each was the dearest part of the filter."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        top = self.field.top_depth
-        for pk, name, depth in self.queryset.values_list("pk", "name", "depth"):
-            yield (pk, indented_account_label(name, depth, top=top))
-
-
 class CodeFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        label=_("Search"), method="search", help_text=_("Code, unit, hardware id or account"), widget=QuickTextInput,
-    )
+    q = django_filters.CharFilter(label=_("Search"), method="search", help_text=_("Code, unit, hardware id or account"))
     state = django_filters.MultipleChoiceFilter(
-        label=_("State"), choices=CodeState.choices, method="filter_state", widget=forms.CheckboxSelectMultiple,
+        label=_("State"), choices=CodeState.choices, method="filter_state", widget=CheckboxList,
         help_text=_("None ticked: all but expired and revoked."),
     )
-    holder = django_filters.ModelChoiceFilter(
+    holder = AccountChoiceFilter(
         label=_("Shared with"), queryset=None, method="filter_holder", empty_label=_("Any account"),
-        widget=QuickSelect,
     )
-    holder_below = django_filters.BooleanFilter(
-        label=_("and accounts below"), method="noop", widget=QuickCheckboxInput
-    )
-    unit = django_filters.CharFilter(
-        label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"), widget=QuickTextInput
-    )
-    period_days = django_filters.ChoiceFilter(
-        label=_("Period"), choices=[], empty_label=_("Any period"), widget=QuickSelect
-    )
-    # The window reads the batch list anyway (the batch and period filters show it), and a
-    # provider's batches are few: the chosen batch is checked among those rows, no query of its own.
-    batch = ListedChoiceFilter(
-        label=_("Batch"), queryset=None, empty_label=_("Any batch"), widget=QuickSelect, checked_among_rows=True
-    )
+    holder_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=forms.CheckboxInput)
+    unit = django_filters.CharFilter(label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"))
+    # The batches on offer and their periods, both read from one list (`__init__`).
+    period_days = django_filters.ChoiceFilter(label=_("Period"), choices=[], empty_label=_("Any period"))
+    batch = django_filters.ChoiceFilter(label=_("Batch"), choices=[], empty_label=_("Any batch"))
     activated = django_filters.DateFromToRangeFilter(
         label=_("Activation"), field_name="activated_at",
         widget=DayRangeWidget(),
@@ -95,8 +69,10 @@ class CodeFilterSet(django_filters.FilterSet):
         user = getattr(request, "user", None)
         account = getattr(user, "account", None)
         accounts = accounts_visible_to(user) if user is not None else None
-        holder = self.filters["holder"]
-        holder.queryset = accounts.only("pk", "name", "depth", "path").order_by("path") if accounts is not None else None
+        self.filters["holder"].queryset = (
+            accounts.only("pk", "name", "depth", "path").order_by("path") if accounts is not None else None
+        )
+        self.filters["holder"].extra["top"] = account.depth if account is not None else 1
         if account is None or not account.is_active:
             batches = Batch.objects.none()
         elif account.depth == 1:
@@ -105,21 +81,13 @@ class CodeFilterSet(django_filters.FilterSet):
             # Resellers see the batches their codes came from, nothing else of the provider's:
             # one EXISTS probe per batch (few), not a DISTINCT over the branch's codes.
             batches = Batch.objects.filter(Exists(codes_visible_to(user).filter(batch_id=OuterRef("pk"))))
-        self.filters["batch"].queryset = batches.order_by("-pk")
-        # The periods on offer are those of the batches on offer, read from the batch list's own
-        # rows (the field keeps the rows it read), once per request: the form validates against
-        # the choices and then renders them.
-        self.filters["period_days"].extra["choices"] = functools.cache(
-            lambda: [
-                (days, _("%(days)d days") % {"days": days})
-                for days in sorted({batch.period_days for batch in self.form.fields["batch"].queryset})
-            ]
-        )
+        # Read once per request, when the form first checks or shows either list.
+        offered = functools.cache(lambda: list(batches.only("pk", "quantity", "period_days").order_by("-pk")))
+        self.filters["batch"].extra["choices"] = lambda: [(batch.pk, str(batch)) for batch in offered()]
+        self.filters["period_days"].extra["choices"] = lambda: [
+            (days, _("%(days)d days") % {"days": days}) for days in sorted({batch.period_days for batch in offered()})
+        ]
         self.now = timezone.now()
-        holder_field = self.form.fields["holder"]
-        holder_field.iterator = IndentedAccountChoices
-        holder_field.top_depth = account.depth if account is not None else 1
-        holder_field.widget.choices = holder_field.choices  # the widget keeps the iterator it was given
 
     def noop(self, queryset, name, value):
         return queryset

@@ -67,13 +67,3 @@ def display(canonical: str) -> str:
     """Grouped form for people: 7KQ2M-9XH4T-0PZ8R-WD3NC-Q."""
     return "-".join(canonical[i : i + GROUP] for i in range(0, len(canonical), GROUP))
 
-
-def display_sql(expression):
-    """`display` in SQL (PostgreSQL), for exports written by the database: the groups of a text
-    of up to LENGTH characters (the field's maximum) joined by "-", empty groups left out."""
-    # Imported here: the rest of this module is plain Python, without Django.
-    from django.db.models import CharField, Func, Value
-    from django.db.models.functions import NullIf, Substr
-
-    groups = [NullIf(Substr(expression, start + 1, GROUP), Value("")) for start in range(0, LENGTH, GROUP)]
-    return Func(*groups, template="concat_ws('-', %(expressions)s)", output_field=CharField())

@@ -1,16 +1,16 @@
-"""Filters of the Units page. They work on `units.window_selectors.units_for_window`, whose
+"""Filters of the Units page. They work on `codes.cover.units_for_window`, whose
 annotations (`active_now`, `covered_until`) derive the state from the codes and the clock."""
 
 from datetime import timedelta
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cms.account_labels import indented_account_label
-from cms.filter_widgets import ListedChoiceFilter, QuickCheckboxInput, QuickSelect, QuickTextInput
 from cms.selectors import accounts_visible_to
+from cms.web.filters import AccountChoiceFilter, FilterForm
 
 from .models import normalize_hardware_id
 
@@ -20,28 +20,30 @@ STATE_CHOICES = [(ACTIVE, _("Active")), (DEACTIVATED, _("Deactivated"))]
 
 class UnitFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label=_("Search"), method="search", help_text=_("Name, hardware id or device type"), widget=QuickTextInput
+        label=_("Search"), method="search", help_text=_("Name, hardware id or device type")
     )
     state = django_filters.ChoiceFilter(label=_("State"), choices=STATE_CHOICES, method="filter_state",
                                         empty_label=_("Any"))
-    owner = ListedChoiceFilter(label=_("Owner"), queryset=None, method="filter_owner", widget=QuickSelect)
-    owner_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=QuickCheckboxInput)
+    owner = AccountChoiceFilter(label=_("Owner"), queryset=None, method="filter_owner")
+    owner_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=forms.CheckboxInput)
     expires_within = django_filters.NumberFilter(
         label=_("Cover ends within (days)"), method="filter_expires_within", min_value=0, max_value=3660,
         help_text=_("Units whose cover (running and scheduled codes) ends within this many days."),
     )
     no_code = django_filters.BooleanFilter(
-        label=_("No code"), method="filter_no_code", widget=QuickCheckboxInput,
+        label=_("No code"), method="filter_no_code", widget=forms.CheckboxInput,
         help_text=_("Units with no running or scheduled code."),
     )
+
+    class Meta:
+        form = FilterForm
 
     def __init__(self, data=None, *args, request=None, **kwargs):
         super().__init__(data, *args, request=request, **kwargs)
         user = getattr(request, "user", None)
         accounts = accounts_visible_to(user) if user is not None else None
         self.filters["owner"].queryset = accounts.order_by("path") if accounts is not None else None
-        top = getattr(getattr(user, "account", None), "depth", 1)
-        self.filters["owner"].field.label_from_instance = lambda a: indented_account_label(a.name, a.depth, top=top)
+        self.filters["owner"].extra["top"] = getattr(getattr(user, "account", None), "depth", 1)
         self.now = timezone.now()
 
     def noop(self, queryset, name, value):

@@ -1,12 +1,12 @@
 import django_tables2 as tables
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cms.tables import BaseTable
+from cms.web.tables import BaseTable, LocalDateTimeColumn
 from codes import text as code_text
+from codes.rules import whole_days
 
 from .models import Unit
 
@@ -18,10 +18,8 @@ def unit_state_badge(active: bool) -> str:
 
 
 def days_left(covered_until, now=None) -> int | None:
-    if covered_until is None:
-        return None
-    now = now or timezone.now()
-    return max(0, int((covered_until - now).total_seconds() // 86400))
+    """Whole days of cover left (None for a unit without cover)."""
+    return whole_days(covered_until - (now or timezone.now())) if covered_until else None
 
 
 class UnitTable(BaseTable):
@@ -34,7 +32,7 @@ class UnitTable(BaseTable):
     state = tables.Column(verbose_name=_("State"), accessor="active_now", order_by=("-active_now", "name"))
     current_code = tables.Column(verbose_name=_("Current code"), accessor="current_code_text",
                                  order_by=("current_code_text",), empty_values=(), attrs={"td": {"class": "code-text"}})
-    covered_until = tables.DateTimeColumn(verbose_name=_("Covered until"), short=True)
+    covered_until = LocalDateTimeColumn(verbose_name=_("Covered until"), format="SHORT_DATETIME_FORMAT")
     scheduled_count = tables.Column(verbose_name=_("Scheduled codes"), attrs={"td": {"class": "text-end"}})
     days_left = tables.Column(verbose_name=_("Days left"), accessor="covered_until", order_by=("covered_until",),
                               empty_values=(), attrs={"td": {"class": "text-end"}})
@@ -66,7 +64,7 @@ class UnitTable(BaseTable):
             if record.active_now:  # running on a code held above the user's account
                 return format_html('<span class="text-body-secondary">{}</span>', _("held above"))
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("codes:detail", args=[record.current_code_id]),
+        return format_html('<a href="{}">{}</a>', self.object_url("codes:detail", record.current_code_id),
                            code_text.display(record.current_code_text))
 
     def render_scheduled_count(self, value):

@@ -26,13 +26,14 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
-from .errors import DomainError
+from cms.errors import DomainError
+
 from .exports import ExportColumn, export_response
 
 __all__ = ["BulkAction", "BulkActionView", "ExportColumn", "ObjectListView"]
 
 PAGE_SIZES = (25, 50, 100, 250)
-DEFAULT_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = 25
 PREVIEW_ROWS = 50
 
 
@@ -86,10 +87,11 @@ def _display_filter_value(field, value) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, QuerySet):
         return ", ".join(str(v) for v in value)
-    choices = dict(list(getattr(field, "choices", [])))
+    # A choice field's cleaned value is text, whatever the type of its choices' values.
+    choices = {str(key): label for key, label in getattr(field, "choices", [])}
     if isinstance(value, list | tuple):
-        return ", ".join(str(choices.get(v, v)) for v in value)
-    return str(choices.get(value, value))
+        return ", ".join(str(choices.get(str(v), v)) for v in value)
+    return str(choices.get(str(value), value))
 
 
 class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):

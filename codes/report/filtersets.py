@@ -6,14 +6,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cms.account_labels import indented_account_label
-from cms.filter_widgets import DayRangeWidget, ListedChoiceFilter, QuickCheckboxInput, QuickSelect, QuickTextInput
+from audit.models import Action
+from audit.selectors import day_bounds
 from cms.selectors import accounts_visible_to
+from cms.web.filters import AccountChoiceFilter, DayRangeWidget, FilterForm
 from codes import text as code_text
 from units.models import normalize_hardware_id
-
-from .models import Action
-from .selectors import day_bounds
 
 #: The names of the time range's two fields (django-filter's range suffixes).
 TIME_AFTER, TIME_BEFORE = "occurred_after", "occurred_before"
@@ -25,26 +23,23 @@ class EventFilterSet(django_filters.FilterSet):
         help_text=_("Days in your account's time zone. Empty: all time."),
         widget=DayRangeWidget(),
     )
-    account = ListedChoiceFilter(
+    account = AccountChoiceFilter(
         label=_("Account"), queryset=None, method="filter_account", empty_label=_("Any account"),
-        widget=QuickSelect,
     )
     account_below = django_filters.BooleanFilter(
-        label=_("and accounts below"), method="noop", widget=QuickCheckboxInput
+        label=_("and accounts below"), method="noop", widget=forms.CheckboxInput
     )
-    unit = django_filters.CharFilter(
-        label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"), widget=QuickTextInput
-    )
-    code = django_filters.CharFilter(
-        label=_("Code"), method="filter_code", help_text=_("The code, or its beginning"), widget=QuickTextInput
-    )
+    unit = django_filters.CharFilter(label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"))
+    code = django_filters.CharFilter(label=_("Code"), method="filter_code", help_text=_("The code, or its beginning"))
     action = django_filters.MultipleChoiceFilter(
         label=_("Action"), choices=Action.choices, widget=forms.SelectMultiple(attrs={"size": 6})
     )
     actor = django_filters.CharFilter(
         label=_("Actor"), field_name="actor_label", lookup_expr="icontains", help_text=_("User name, or “system”"),
-        widget=QuickTextInput,
     )
+
+    class Meta:
+        form = FilterForm
 
     def __init__(self, data=None, *args, request=None, **kwargs):
         user = getattr(request, "user", None)
@@ -59,7 +54,6 @@ class EventFilterSet(django_filters.FilterSet):
         self.filters["account"].queryset = (
             accounts_visible_to(user).order_by("path") if user is not None else None
         )
-        self.filters["account"].field.label_from_instance = lambda a: indented_account_label(a.name, a.depth)
 
     def noop(self, queryset, name, value):
         return queryset

@@ -4,9 +4,8 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cms.tables import BaseTable
-
-from .models import Action, Event
+from audit.models import Action, Event
+from cms.web.tables import BaseTable, LocalDateTimeColumn
 
 ACTION_STYLES = {
     Action.GENERATED: "secondary",
@@ -26,10 +25,6 @@ ACTION_STYLES = {
     Action.NOTICE_SENT: "light",
     Action.CODE_SENT: "light",
 }
-
-
-#: Unambiguous in every language; the `date` filter shows it in the account's time zone.
-DATETIME_FORMAT = "Y-m-d H:i"
 
 
 #: Names of the detail keys the services write, for people; other keys show as they are.
@@ -61,7 +56,7 @@ def details_text(details: dict) -> str:
 
 
 class EventTable(BaseTable):
-    occurred_at = tables.DateTimeColumn(verbose_name=_("Time"), format=DATETIME_FORMAT)
+    occurred_at = LocalDateTimeColumn(verbose_name=_("Time"))
     action = tables.Column(verbose_name=_("Action"))
     actor_label = tables.Column(verbose_name=_("Actor"))
     account = tables.Column(verbose_name=_("Account"), order_by=("account__name",))
@@ -75,8 +70,8 @@ class EventTable(BaseTable):
         verbose_name=_("Unit"), linkify=("units:detail", {"pk": tables.A("unit_id")}), order_by=("unit__name",)
     )
     period_days = tables.Column(verbose_name=_("Period (days)"))
-    activated_at = tables.DateTimeColumn(verbose_name=_("Activation"), format=DATETIME_FORMAT)
-    expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format=DATETIME_FORMAT)
+    activated_at = LocalDateTimeColumn(verbose_name=_("Activation"))
+    expires_at = LocalDateTimeColumn(verbose_name=_("Expires"))
     client_address = tables.Column(verbose_name=_("Client address"))
     details = tables.Column(verbose_name=_("Details"), orderable=False)
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from audit.models import Action, Event
 from codes.models import Code, CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from tests.domain.support import last_event_id, snapshot
 
 from .conftest import fresh

@@ -5,7 +5,7 @@ request unchecked."""
 from django.test import RequestFactory
 from django.urls import resolve
 
-from cms.generic_views import PAGE_SIZES, BulkAction
+from cms.web.views import PAGE_SIZES, BulkAction
 from codes.views import SEND, CodeListView
 from tests.ui.helpers import bulk_buttons
 

@@ -1,32 +1,44 @@
-"""The windows' filter lists (batches, owners, accounts) are read with one plain query each.
-
-Django reads a model choice list through `QuerySet.iterator()`, which on PostgreSQL opens a
-server-side cursor: DECLARE, FETCH and CLOSE, three round trips and a WITH HOLD cursor for a
-list of a few dozen rows, on every page view (`cms.filter_widgets.ListedChoices`)."""
+"""The windows' filter lists (batches, owners, accounts) offer what the user's part of the tree
+holds, labelled as the tree reads, and nothing of another provider."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cms.models import Account
+from cms.web.labels import INDENT
+from codes.models import Batch
 from tests import factories
 
-pytestmark = pytest.mark.postgres
+ACCOUNT_LISTS = [("units:list", "owner"), ("report:list", "account"), ("accounts:users", "account"),
+                 ("codes:list", "holder")]
 
-WINDOWS = [("codes:list", "batch"), ("units:list", "owner"), ("report:list", "account"), ("accounts:users", "account")]
+
+def offered(response, list_name) -> list:
+    return [value for value, _label in response.context["filter"].form.fields[list_name].choices if value]
 
 
-@pytest.mark.parametrize(("url_name", "list_name"), WINDOWS)
-def test_a_windows_filter_list_opens_no_server_side_cursor(network, client, url_name, list_name):
-    factories.batch(network.provider_admin, quantity=2)
-    factories.unit(network.harvest, actor=network.provider_admin)
-    client.force_login(network.provider_admin)
-
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(reverse(url_name))
-
+@pytest.mark.parametrize(("url_name", "list_name"), ACCOUNT_LISTS)
+def test_an_account_list_offers_the_users_branch_as_a_tree(network, client, url_name, list_name):
+    client.force_login(network.north_admin)
+    response = client.get(reverse(url_name))
     assert response.status_code == 200
-    offered = [value for value, _label in response.context["filter"].form.fields[list_name].choices if value]
-    assert offered, f"the {list_name} list offers something"
-    cursors = [q["sql"] for q in captured.captured_queries if q["sql"].upper().startswith("DECLARE")]
-    assert not cursors, cursors
+    north = Account.objects.filter(path__startswith=network.north.path).order_by("path")
+    assert [getattr(value, "value", value) for value in offered(response, list_name)] == [a.pk for a in north]
+    labels = {getattr(value, "value", value): label
+              for value, label in response.context["filter"].form.fields[list_name].choices if value}
+    assert labels[network.harvest.pk].endswith(network.harvest.name)
+    assert labels[network.harvest.pk].count(INDENT) == labels[network.north.pk].count(INDENT) + 2
+    html = response.content.decode()
+    assert f'<option value="{network.harvest.pk}">' in html
+    assert network.rival.name not in html
+
+
+def test_the_codes_window_offers_the_providers_batches_newest_first(network, client):
+    older = factories.batch(network.provider_admin, quantity=2, period_days=90)
+    newer = factories.batch(network.provider_admin, quantity=1, period_days=30)
+    factories.batch(network.rival_admin, quantity=1)
+    client.force_login(network.provider_admin)
+    response = client.get(reverse("codes:list"))
+    assert offered(response, "batch") == [newer.pk, older.pk]
+    assert offered(response, "period_days") == [30, 90]
+    assert f'<option value="{newer.pk}">{Batch.objects.get(pk=newer.pk)}</option>' in response.content.decode()

@@ -1,0 +1,39 @@
+"""What a code's cells show, for the Codes window's row template and a code's page."""
+
+from datetime import timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+from codes.models import CodeState
+from codes.rules import whole_days
+
+register = template.Library()
+
+#: Days left at or under which the window warns.
+SOON_DAYS = 7
+WARN_DAYS = 30
+
+
+@register.filter
+def state_badge(state: str) -> str:
+    """A state as the window's coloured badge."""
+    return format_html(
+        '<span class="badge state-badge state-{}" data-state="{}">{}</span>', state, state, CodeState(state).label
+    )
+
+
+def days_left_shown(state: str, remaining: timedelta | None) -> int | None:
+    """Whole days until the code ends, as the window, its export and a code's page show them, from
+    the time left (None before it has started); none once it is over."""
+    return None if state in (CodeState.EXPIRED, CodeState.REVOKED) else whole_days(remaining)
+
+
+@register.simple_tag
+def days_left_cell(code) -> str:
+    left = days_left_shown(code.state, code.expires_at - timezone.now() if code.expires_at else None)
+    if left is None:
+        return "—"
+    style = "days-soon" if left <= SOON_DAYS else "days-warn" if left <= WARN_DAYS else ""
+    return format_html('<span class="{}">{}</span>', style, left)
