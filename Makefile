@@ -65,8 +65,10 @@ test: install-dev
 bench: install
 	$(PY) -m bench.run
 
+## Style (ruff) and the layers of the code (import-linter's contracts in pyproject.toml).
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .hypothesis

@@ -1,17 +1,25 @@
-"""Writing the audit log. Called only from other services, inside their transaction."""
+"""Writing the audit log. Called only from other services, inside the transaction whose change an
+entry describes (invariant 5). The log knows codes, units and accounts only by their ids."""
 
+import json
+
+from django.db import connection
 from django.utils import timezone
 
-from cms import fixed_sql
 from cms.actors import ANONYMOUS, is_person
-from units.models import Unit
 
-from .models import Action, Event
+from .models import Event
+
+
+def _actor_fields(actor) -> dict:
+    if is_person(actor):
+        return {"actor": actor, "actor_label": actor.get_username(), "actor_account_id": actor.account_id}
+    return {"actor": None, "actor_label": str(actor or ANONYMOUS), "actor_account_id": None}
 
 
 def event_build(
     *,
-    action: Action | str,
+    action: str,
     actor,
     occurred_at=None,
     code=None,
@@ -24,37 +32,28 @@ def event_build(
     client_address: str | None = None,
     details: dict | None = None,
 ) -> Event:
-    """An unsaved event. Activation, expiry and period are taken from the code as it is now,
-    so build the event after changing the code."""
-    if is_person(actor):
-        actor_user, actor_label, actor_account = actor, actor.get_username(), actor.account
-    else:
-        actor_user, actor_label, actor_account = None, str(actor or ANONYMOUS), None
+    """An unsaved entry. `code` is a code (or a row with its fields) as it is after the change:
+    its holder, activation, expiry and period are copied. `unit` is a unit (or a row with `pk`
+    and `owner_id`). The entry's account is the one given, else the code's holder, else the
+    unit's owner."""
     if unit is not None:
         unit_id = unit.pk
-    # Ids, not objects: building thousands of events must not load their relations.
-    if account is None:
-        account_id = code.holder_id if code is not None else (unit.owner_id if unit is not None else None)
-        if account_id is None and unit_id is not None:
-            account_id = Unit.objects.filter(pk=unit_id).values_list("owner_id", flat=True).first()
-    else:
+    if account is not None:
         account_id = account.pk
-    if batch is not None:
-        batch_id = batch.pk
+    elif code is not None:
+        account_id = code.holder_id
     else:
-        batch_id = code.batch_id if code is not None else None
+        account_id = unit.owner_id if unit is not None else None
     return Event(
         occurred_at=occurred_at or timezone.now(),
         action=action,
-        actor=actor_user,
-        actor_label=actor_label,
-        actor_account=actor_account,
+        **_actor_fields(actor),
         account_id=account_id,
         from_account=from_account,
         to_account=to_account,
-        code=code,
+        code_id=code.pk if code is not None else None,
         unit_id=unit_id,
-        batch_id=batch_id,
+        batch_id=batch.pk if batch is not None else getattr(code, "batch_id", None),
         activated_at=getattr(code, "activated_at", None),
         expires_at=getattr(code, "expires_at", None),
         period_days=getattr(code, "period_days", None),
@@ -64,86 +63,56 @@ def event_build(
 
 
 def events_write(events: list[Event]) -> list[Event]:
-    """Insert events in one statement per 2,000 rows (fewer where the backend takes fewer parameters).
-    Fixed SQL (`cms.fixed_sql.insert`): every service writes its entries here, and for the one
-    or two entries of a redemption `bulk_create` cost more CPU than the statement's own work."""
-    if not events:
-        return []
-    return fixed_sql.insert(Event, events)
+    return Event.objects.bulk_create(events, batch_size=2000) if events else []
 
 
 def event_record(**kwargs) -> Event:
     return events_write([event_build(**kwargs)])[0]
 
 
-# --- set-based writing for the background jobs ------------------------------------------------
-
-# What an entry copies from the row it describes: (account, code, unit, batch, activation,
-# expiry, period), as SQL over the alias "r".
-_FROM_CODE = ("r.holder_id", "r.id", "r.unit_id", "r.batch_id", "r.activated_at", "r.expires_at", "r.period_days")
-_FROM_UNIT = ("r.owner_id", None, "r.id", None, None, None, None)
-_COPIED_TYPES = ("bigint", "bigint", "bigint", "bigint", "timestamp with time zone", "timestamp with time zone",
-                 "smallint")
+#: Per statement of `events_insert_for_rows`.
 _IDS_PER_STATEMENT = 5000
 
 
-def events_insert_for_rows(*, action: str, model, ids, actor, occurred_at, details: dict | None = None) -> int:
-    """Audit entries for many codes or units at once, one `INSERT ... SELECT` per 5,000 rows:
-    the database copies each row's fields, so no Python object is built per entry (the expiry
-    job records thousands a second this way). `model` is `codes.Code` or `units.Unit`; entries
-    come in primary-key order. Call inside the transaction that changes the rows, before any
-    change that the entry must not see (e.g. the archive job's detaching)."""
-    import json
-
-    from django.db import connection
-
+def events_insert_for_rows(
+    *, action: str, model, ids, copied: dict[str, str], actor, occurred_at, details: dict | None = None
+) -> int:
+    """One entry per row of `model` named in `ids`, in primary-key order, for the background jobs'
+    thousands of changes at a time. `copied` maps entry columns to the row's columns (e.g.
+    {"code_id": "id", "account_id": "holder_id"}). Raw SQL: the ORM cannot say INSERT ... SELECT,
+    and the database copying each row's fields needs no Python object per entry."""
     ids = sorted(ids)
     if not ids:
         return 0
+    quote = connection.ops.quote_name
     postgres = connection.vendor == "postgresql"
 
-    def typed(sql: str, pg_type: str) -> str:
-        # PostgreSQL types the SELECT list before the INSERT sees it; SQLite needs no casts (and
-        # would read an unknown type name as NUMERIC).
-        return f"CAST({sql} AS {pg_type})" if postgres else sql
+    def typed(sql: str, column: str) -> str:
+        # PostgreSQL types a SELECT list before the INSERT sees it.
+        field = Event._meta.get_field(column.removesuffix("_id")) if column.endswith("_id") else Event._meta.get_field(column)
+        db_type = field.target_field.db_type(connection) if field.is_relation else field.db_type(connection)
+        return f"CAST({sql} AS {db_type.split('(')[0]})" if postgres else sql
 
-    if is_person(actor):
-        actor_id, actor_label, actor_account_id = actor.pk, actor.get_username(), actor.account_id
-    else:
-        actor_id, actor_label, actor_account_id = None, str(actor or ANONYMOUS), None
-    copied = _FROM_UNIT if model is Unit else _FROM_CODE
-    select = [
-        typed("%s", "timestamp with time zone"),
-        typed("%s", "varchar"),
-        typed("%s", "bigint"),
-        typed("%s", "varchar"),
-        typed("%s", "bigint"),
-        *(typed(expr or "NULL", pg_type) for expr, pg_type in zip(copied, _COPIED_TYPES, strict=True)),
-        typed("%s", "jsonb"),
-    ]
-    head_params = [
-        connection.ops.adapt_datetimefield_value(occurred_at),
-        str(action),
-        actor_id,
-        actor_label,
-        actor_account_id,
-    ]
-    columns = (
-        "occurred_at, action, actor_id, actor_label, actor_account_id, account_id, code_id, unit_id, batch_id, "
-        "activated_at, expires_at, period_days, details"
-    )
+    actor_fields = _actor_fields(actor)
+    fixed = {
+        "occurred_at": connection.ops.adapt_datetimefield_value(occurred_at),
+        "action": str(action),
+        "actor_id": actor_fields["actor"].pk if actor_fields["actor"] is not None else None,
+        "actor_label": actor_fields["actor_label"],
+        "actor_account_id": actor_fields["actor_account_id"],
+        "details": json.dumps(details or {}),
+    }
+    columns = [*fixed, *copied]
+    select = [typed("%s", name) for name in fixed] + [typed(f"r.{quote(source)}", name) for name, source in copied.items()]
     written = 0
     with connection.cursor() as cursor:
         for start in range(0, len(ids), _IDS_PER_STATEMENT):
             chunk = ids[start : start + _IDS_PER_STATEMENT]
-            if postgres:  # one array parameter instead of thousands of placeholders
-                where, id_params = "r.id = ANY(%s::bigint[])", [fixed_sql.bigint_array(chunk)]
-            else:
-                where, id_params = f"r.id IN ({', '.join(['%s'] * len(chunk))})", chunk
-            sql = (
-                f"INSERT INTO {Event._meta.db_table} ({columns}) "
-                f"SELECT {', '.join(select)} FROM {model._meta.db_table} r WHERE {where} ORDER BY r.id"
+            where, id_params = ("r.id = ANY(%s::bigint[])", [chunk]) if postgres else (f"r.id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            cursor.execute(
+                f"INSERT INTO {quote(Event._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+                f"SELECT {', '.join(select)} FROM {quote(model._meta.db_table)} r WHERE {where} ORDER BY r.id",
+                [*fixed.values(), *id_params],
             )
-            cursor.execute(sql, [*head_params, json.dumps(details or {}), *id_params])
             written += cursor.rowcount
     return written

@@ -2,15 +2,15 @@
 
 from pathlib import Path
 
+#: The floor: once the design meets it, performance work stops and the product grows.
 TARGETS = {
     "window_p95_ms": 150,
-    "window_vs_admin": 10,
-    "status_ratio": 0.5,
-    "status_p99_ms": 25,
-    "redeem_per_s": 300,
+    "status_ratio": 0.4,
+    "status_p99_ms": 30,
+    "redeem_per_s": 100,
     "export_rows_per_s": 50_000,
     "export_peak_mb": 200,
-    "expiry_codes_per_s": 10_000,
+    "expiry_codes_per_s": 5_000,
     "batch_seconds": 10,
 }
 
@@ -25,7 +25,32 @@ def _host_speed_line(speeds: dict) -> str:
             "The figures of a load follow the speed of the moment, not only the code.")
 
 
-def write_markdown(results: dict, path: Path) -> None:
+def _headline(results: dict) -> dict[str, str]:
+    """The figures the floor is about, as text, for a side-by-side table."""
+    rows = [r for r in results["window"]["rows"] if r["user"] != "stock admin"]
+    s, rd, e, b = results["unit_status"], results["redemption"], results["expiry_job"], results["batch_generate"]
+    big = results["export"]["runs"][-1] if results["export"]["runs"] else None
+    return {
+        "Codes window, worst p95 (provider and sub-reseller)": f"{max(r['p95_ms'] for r in rows)} ms",
+        "Unit-status call / bare view; its p99": f"{s['ratio']}; {s['status_call']['p99_ms']} ms",
+        "Redemptions per second (shared code: successes)": f"{rd['redeemed_per_second']} ({rd['shared_code_successes']})",
+        "CSV export of every code: rows/s, worker peak": f"{big['rows_per_second']:,}, {big['worker_peak_rss_mb']} MB" if big else "",
+        "Expiry job, codes/s": f"{e['codes_per_second']:,}",
+        f"Batch of {b['generated']:,} codes, seconds": f"{b['seconds']}",
+    }
+
+
+def _comparison(before: dict, after: dict) -> list[str]:
+    lines = ["## Before and after, on the same machine", "",
+             f"Before: the run of {before['started']} (BENCH_BEFORE); after: this run.", "",
+             "| figure | before | after |", "|---|---|---|"]
+    old, new = _headline(before), _headline(after)
+    for label, value in new.items():
+        lines.append(f"| {label} | {old.get(label, '')} | {value} |")
+    return [*lines, ""]
+
+
+def write_markdown(results: dict, path: Path, before: dict | None = None) -> None:
     lines = [
         "# Benchmarks",
         "",
@@ -51,9 +76,9 @@ def write_markdown(results: dict, path: Path) -> None:
             f"| {r['query']} | {r['user']} | {r['status']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
             f"{r['rps']} | {target} |"
         )
-    lines += ["", "Headline: our window against the stock admin changelist on the same query (provider user vs "
-              f"superuser, p50 latency ratio; target ≥ {TARGETS['window_vs_admin']}×):", "",
-              f"| query | window p50 ms | admin p50 ms | admin / window | target ≥ {TARGETS['window_vs_admin']}× |", "|---|---|---|---|---|"]
+    lines += ["", "Our window against the stock admin changelist on the same query (provider user vs superuser, "
+              "p50 latency ratio; reported, not a target):", "",
+              "| query | window p50 ms | admin p50 ms | admin / window |", "|---|---|---|---|"]
     by_key = {(r["query"], r["user"]): r for r in rows}
     for (query, user), admin in by_key.items():
         if user != "stock admin":
@@ -61,8 +86,7 @@ def write_markdown(results: dict, path: Path) -> None:
         ours = by_key.get((query, "provider"))
         if ours and ours["p50_ms"]:
             ratio = admin["p50_ms"] / ours["p50_ms"]
-            lines.append(f"| {query} | {ours['p50_ms']} | {admin['p50_ms']} | {ratio:.1f}× | "
-                         f"{_mark(ratio >= TARGETS['window_vs_admin'])} |")
+            lines.append(f"| {query} | {ours['p50_ms']} | {admin['p50_ms']} | {ratio:.1f}× |")
     s = results["unit_status"]
     lines += [
         "",
@@ -74,7 +98,7 @@ def write_markdown(results: dict, path: Path) -> None:
         "|---|---|---|---|---|---|",
         f"| GET /api/v1/units/{{hardware id}}/ | {s['status_call']['rps']} | {s['status_call']['p50_ms']} | "
         f"{s['status_call']['p95_ms']} | {s['status_call']['p99_ms']} | {s['status_call']['errors']} |",
-        *([f"| the same, first pass (cold: each unit's record built from the database) | {s['cold_pass']['rps']} | "
+        *([f"| the same, first pass (cold: each unit's answer read from the database) | {s['cold_pass']['rps']} | "
            f"{s['cold_pass']['p50_ms']} | {s['cold_pass']['p95_ms']} | {s['cold_pass']['p99_ms']} | "
            f"{s['cold_pass']['errors']} |"] if "cold_pass" in s else []),
         f"| bare Django JSON view | {s['bare_view']['rps']} | {s['bare_view']['p50_ms']} | {s['bare_view']['p95_ms']} | "
@@ -119,15 +143,14 @@ def write_markdown(results: dict, path: Path) -> None:
         "",
         "| job | amount | seconds | rate | target |",
         "|---|---|---|---|---|",
-        f"| `codes_expire_due_parallel`, {e.get('workers', 1)} worker(s) ({e['made_due']}) | {e['expired']:,} codes, {e['units_changed']:,} units, "
+        f"| `codes_expire_due` ({e['made_due']}) | {e['expired']:,} codes, {e['units_changed']:,} units, "
         f"{e['audit_rows']:,} audit rows | {e['seconds']} | {e['codes_per_second']:,} codes/s | "
         f"≥ {TARGETS['expiry_codes_per_s']:,}/s: {_mark(e['codes_per_second'] >= TARGETS['expiry_codes_per_s'])} |",
         f"| `batch_generate` | {b['generated']:,} codes | {b['seconds']} | {round(b['generated'] / b['seconds']) if b['seconds'] else 0:,} codes/s | "
         f"< {TARGETS['batch_seconds']} s: {_mark(b['seconds'] < TARGETS['batch_seconds'])} |",
         "",
     ]
-    notes = path.with_name("BENCHMARKS-notes.md")
-    if notes.exists():
-        lines += ["## Findings", "", notes.read_text().strip(), ""]
+    if before:
+        lines += _comparison(before, results)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")

@@ -309,7 +309,8 @@ def main() -> None:
     if os.environ.get("BENCH_WRITE_DOC", "1") == "1":
         from bench.report import write_markdown
 
-        write_markdown(results, DOC)
+        before = os.environ.get("BENCH_BEFORE")
+        write_markdown(results, DOC, before=json.loads(Path(before).read_text()) if before else None)
         print(f"wrote {DOC.relative_to(ROOT)}")
     print(f"wrote {out.relative_to(ROOT)}")
 
@@ -384,7 +385,7 @@ def measure_unit_status(server, data, duration, key) -> dict:
     headers = {"Authorization": f"Token {key}"}
     paths = [f"/api/v1/units/{hw}/" for hw in data.sample_hardware_ids]
     status = check_status(server.url + paths[0], headers)
-    # First pass: every unit's first call builds its cover record from the database (cold). A
+    # First pass: every unit's first call reads its answer from the database (cold). A
     # tracking server asks about each of its units every minute or so, so the measured figure is
     # taken once every unit of the rotation has been asked about once (warm); the cold pass is
     # reported beside it.
@@ -408,16 +409,14 @@ def measure_unit_status(server, data, duration, key) -> dict:
             "ratio": round(status_call["rps"] / bare["rps"], 3) if bare["rps"] else None}
 
 
-#: The reference workload of `host_speed_ms`: 50-125 ms of CPU on the machines we ran on.
+#: The reference workload of `host_speed_ms`.
 HOST_SPEED_LOOP = 1_000_000
 
 
 def host_speed_ms(rounds: int = 5, loop: int = HOST_SPEED_LOOP) -> float:
     """How fast the machine is at this moment: the best of `rounds` runs of a fixed pure-Python
-    loop, in ms of CPU (lower is faster). Taken between loads, with the server idle. On a shared
-    host the same code ran redemption at 143-428 per second within one hour. The figure shows
-    when one core is slow; it missed slowdowns that only two busy cores meet (the twelfth round
-    in docs/BENCHMARKS-notes.md), so it is context beside each load, never a correction."""
+    loop, in ms of CPU (lower is faster). Taken between loads, with the server idle: context beside
+    each load on a shared host, never a correction (it misses slowdowns only two busy cores meet)."""
     best = float("inf")
     for _round in range(rounds):
         start = time.process_time()
@@ -552,25 +551,25 @@ def measure_expiry(data, scale) -> dict:
     from django.utils import timezone
 
     from bench.dataset import make_due
-    from codes.services import codes_expire_due_parallel
+    from codes.services import codes_expire_due
 
     now = timezone.now()
     target = min(100_000, scale // 10)
     made = make_due(target, now)
     due = sum(made.values())
     t0 = time.perf_counter()
-    # As the Celery task runs it: the due codes' partitions side by side (KEYLINE_EXPIRY_WORKERS).
-    run = codes_expire_due_parallel(now=now)
+    # One partition, as the minute's task runs it by default (KEYLINE_EXPIRY_PARTITIONS).
+    run = codes_expire_due(now=now)
     seconds = time.perf_counter() - t0
     from audit.models import Event
 
     events = Event.objects.filter(occurred_at=now).count()
     print(f"expiry job: {run.expired:,} expired, {run.units_changed:,} units changed, {events:,} audit rows "
-          f"in {seconds:.1f} s, {run.workers} worker(s) at once")
+          f"in {seconds:.1f} s")
     if run.expired != due:
         fail(f"expiry job: {due:,} codes were made due, the job expired {run.expired:,}")
     return {"due": due, "made_due": made, "expired": run.expired, "units_changed": run.units_changed,
-            "audit_rows": events, "workers": run.workers, "seconds": round(seconds, 2),
+            "audit_rows": events, "seconds": round(seconds, 2),
             "codes_per_second": round(run.expired / seconds) if seconds else 0}
 
 

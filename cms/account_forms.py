@@ -7,9 +7,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from .account_labels import indented_account_label
 from .models import Account, User
 from .selectors import accounts_visible_to
+from .web.labels import indented_account_label
 
 
 def _tree_label(account: Account) -> str:

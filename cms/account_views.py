@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from codes import services as code_services
+from codes.network import account_tree, stock_per_account
+
 from . import services
 from .account_forms import (
     AccountCreateForm,
@@ -21,12 +24,10 @@ from .account_forms import (
     UserPasswordForm,
 )
 from .account_tables import UserFilterSet, UserTable
-from .account_tree import account_tree
 from .errors import DomainError
-from .generic_views import AccountRequiredMixin, BulkAction, BulkActionView, ObjectListView
 from .models import Account, User
 from .selectors import accounts_visible_to
-from .stock import stock_per_account
+from .web.views import AccountRequiredMixin, BulkAction, BulkActionView, ObjectListView
 
 
 def users_visible_to(user):
@@ -173,7 +174,7 @@ class AccountMoveView(AccountObjectMixin, ServiceFormView):
         return AccountMoveForm(data, candidates=candidates)
 
     def perform(self, form):
-        customer = services.account_move_customer(
+        customer = code_services.account_move_customer(
             actor=self.request.user, customer=self.get_object(), new_parent=form.cleaned_data["new_parent"]
         )
         return _("%(customer)s now belongs to %(parent)s.") % {

@@ -1,26 +1,17 @@
 """Personal API tokens: `Authorization: Token <key>`.
 
 Only the SHA-256 hash of a key is stored (`cms.ApiToken`); the key itself is shown once, when
-it is created (profile page, or `manage.py api_token USERNAME`). Looking a key up in the
-database costs one indexed query (token, user and account together); `last_used_at` is written
-at most once a minute per token, with a single UPDATE.
-
-Every API call (and the unit-status call, issue 7) keeps what a key resolved to -- the token,
-its user and the user's account -- in the cache for KEYLINE_TOKEN_CACHE_SECONDS
-(`token_entry`), so a warm call costs one cache round trip instead of that query. Deleting a
-token, or changing a user or an account, changes a version (`cms.hotcache`) that every entry is
-checked against, in that same round trip, on each use: the change takes effect at once, for
-writes as for reads. With Redis, each web process also keeps the entries it read, and answers
-from them without the round trip while it listens to the changes channel (`cms.hotcache`, "the
-per-process tier").
+it is created (profile page, or `manage.py api_token USERNAME`). A key is looked up with one
+indexed query (token, user and account together); `last_used_at` is written at most once a
+minute per token. Lookups are cached (below).
 """
 
-import copy
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,16 +19,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .errors import DomainError, NotFound
-from .hotcache import (
-    accounts_version_key,
-    changes_pending,
-    hot_key,
-    local_tier,
-    logins_changed,
-    logins_version_key,
-    versions_current,
-)
-from .models import ApiToken
+from .models import Account, ApiToken
 
 logger = logging.getLogger(__name__)
 
@@ -69,69 +51,61 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
 def api_token_delete(*, user, token_id: int) -> None:
     """Delete one of the user's own tokens; the key stops working at once."""
     with transaction.atomic():
+        tokens_forget(ApiToken.objects.filter(user=user, pk=token_id))
         deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
         if not deleted:
             raise NotFound()
-        logins_changed()
 
 
 def api_tokens_of(user):
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
-# --- the hot path's token entries -----------------------------------------------------------
+# --- what a key stands for, in the cache ------------------------------------------------------
+# Every API call looks its key up; the answer (the token, its user and the user's account, as
+# plain field values) is kept in Django's cache, one key per token, for at most
+# KEYLINE_TOKEN_CACHE_SECONDS. The services that change tokens, users or accounts drop the
+# entries they touch once they commit (`tokens_forget`); the timeout bounds a lookup
+# that raced such a change, or a change made outside the services (the admin site).
 
 
-def token_key(key_hash: str) -> str:
-    return hot_key("token", key_hash)
+def _token_key(key_hash: str) -> str:
+    return f"api-token:{key_hash}"
 
 
-def token_versions_keys() -> list[str]:
-    """The version keys a token entry is checked against, in the order of its "versions"."""
-    return [accounts_version_key(), logins_version_key()]
+def _fields(instance, *, leave_out=()) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields if f.name not in leave_out}
 
 
-def token_entry(key: str, *, cached: dict | None, versions: tuple) -> dict:
-    """What a key stands for: {"user", "token", "account_id", "account_path", "account_depth",
-    "versions"}, the user coming with its account (None for a user without one). Raises
-    `AuthenticationFailed` like `TokenAuthentication.authenticate_key`.
-
-    `cached` is the entry read from the cache (or None) and `versions` the accounts and logins
-    versions read in the same round trip (`versions_current`: never "no version"), *before* the
-    database: an entry is stored under the versions read before it was built, so a change
-    committed meanwhile (which sets new versions after its commit) is never hidden by it
-    (`cms.hotcache`). A missing or outdated entry is
-    rebuilt by `authenticate_key` -- the same checks, and the same `last_used_at` bookkeeping,
-    as without the cache -- and stored for KEYLINE_TOKEN_CACHE_SECONDS, which is also the
-    resolution of `last_used_at` (LAST_USED_RESOLUTION)."""
-    if cached is not None and cached["versions"] == versions:
-        return cached
-    user, token = TokenAuthentication().authenticate_key(key)
-    account = user.account
-    entry = {
-        "user": user,
-        "token": token,
-        "account_id": account.pk if account is not None else None,
-        "account_path": account.path if account is not None else None,
-        "account_depth": account.depth if account is not None else None,
-        "versions": versions,
+def _entry_of(token: ApiToken) -> dict:
+    user = token.user
+    return {
+        "token": _fields(token),
+        "user": _fields(user, leave_out=("password",)),
+        "account": _fields(user.account) if user.account is not None else None,
     }
-    try:
-        cache.set(token_key(ApiToken.hash_key(key)), entry, settings.KEYLINE_TOKEN_CACHE_SECONDS)
-    except Exception:  # the cache is unreachable: the next call asks the database again
-        logger.exception("could not store a token entry")
-    return entry
 
 
-def token_record(key: str, *, cached: dict | None, versions: tuple) -> dict | None:
-    """The unit-status call's view of a key: its `token_entry` when the key belongs to an
-    active user of an active account, or None (no such key, disabled, no account: the caller
-    then answers through the API's own authentication, with its 401)."""
-    try:
-        entry = token_entry(key, cached=cached, versions=versions)
-    except exceptions.AuthenticationFailed:
-        return None
-    return entry if entry["account_id"] is not None else None
+def _token_of(entry: dict) -> tuple[ApiToken, object]:
+    """Model instances from an entry, as a query would load them (the user's password deferred)."""
+    token = ApiToken.from_db("default", list(entry["token"]), list(entry["token"].values()))
+    user_model = get_user_model()
+    user = user_model.from_db("default", list(entry["user"]), list(entry["user"].values()))
+    account = Account.from_db("default", list(entry["account"]), list(entry["account"].values())) if entry["account"] else None
+    user_model.account.field.set_cached_value(user, account)
+    ApiToken.user.field.set_cached_value(token, user)
+    return token, user
+
+
+def tokens_forget(tokens) -> None:
+    """Drop the cached lookups of these tokens (a queryset, or a token)."""
+    key_hashes = [tokens.key_hash] if isinstance(tokens, ApiToken) else tokens.values_list("key_hash", flat=True)
+    keys = [_token_key(key_hash) for key_hash in key_hashes]
+    if keys:
+        # Now, so this transaction's own requests look up afresh, and again after the commit, in
+        # case another request stored the lookup from before the change meanwhile.
+        caches["lookups"].delete_many(keys)
+        transaction.on_commit(lambda: caches["lookups"].delete_many(keys), robust=True)
 
 
 # --- authentication ---------------------------------------------------------------------------
@@ -150,63 +124,30 @@ class TokenAuthentication(authentication.BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        return self.authenticate_cached(key)
-
-    def authenticate_cached(self, key: str):
-        """`authenticate_key` through the cache (`token_entry`): one round trip when warm, none
-        when this process's local tier holds the entry (`cms.hotcache`). Not in a transaction
-        that has changed users, tokens or accounts (`changes_pending`)."""
-        if changes_pending():
-            return self.authenticate_key(key)
-        key_hash = ApiToken.hash_key(key)
-        tier = local_tier()
-        if tier is not None:
-            who = (settings.KEYLINE_HOT_CACHE_NAMESPACE, key_hash)
-            if (kept := tier.token(who, settings.KEYLINE_TOKEN_CACHE_SECONDS)) is not None:
-                return _own_copies(kept)
-            generation = tier.token_generation  # before the cache is read (LocalTier.put_token)
-        entry_key, version_keys = token_key(key_hash), token_versions_keys()
-        try:
-            got = cache.get_many([entry_key, *version_keys])
-        except Exception:  # the cache is unreachable: the database answers, and nothing is stored
-            logger.exception("could not read the token cache; asking the database")
-            return self.authenticate_key(key)
-        versions = versions_current(got, version_keys)
-        if versions is None:  # the cache could not give the versions: the database answers, nothing is stored
-            return self.authenticate_key(key)
-        entry = token_entry(key, cached=got.get(entry_key), versions=versions)
-        if tier is not None:
-            tier.put_token(generation, who, entry)
-            return _own_copies(entry)
-        return entry["user"], entry["token"]
+        return self.authenticate_key(key)
 
     def authenticate_key(self, key: str):
-        token = (
-            ApiToken.objects.select_related("user__account")
-            .defer("user__password")  # the user is kept in the cache (`token_entry`): not its password hash
-            .filter(key_hash=ApiToken.hash_key(key))
-            .first()
-        )
-        if token is None:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
-        user = token.user
+        key_hash = ApiToken.hash_key(key)
+        entry = caches["lookups"].get(_token_key(key_hash))
+        if entry is None:
+            token = ApiToken.objects.select_related("user__account").filter(key_hash=key_hash).first()
+            if token is None:
+                raise exceptions.AuthenticationFailed(_("Invalid token."))
+            entry = _entry_of(token)
+            caches["lookups"].set(_token_key(key_hash), entry, settings.KEYLINE_TOKEN_CACHE_SECONDS)
+        token, user = _token_of(entry)
         if not user.is_active or (user.account is not None and not user.account.is_active):
             raise exceptions.AuthenticationFailed(_("This user or account is disabled."))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
+            caches["lookups"].set(_token_key(key_hash), {**entry, "token": {**entry["token"], "last_used_at": now}},
+                      settings.KEYLINE_TOKEN_CACHE_SECONDS)
         return user, token
 
     def authenticate_header(self, request):
         return self.keyword
-
-
-def _own_copies(entry: dict) -> tuple:
-    """The entry's user and token for one request: copies, so that nothing a request sets on
-    them reaches the entry the local tier keeps for the next ones (the user's account, read
-    only, is shared)."""
-    return copy.copy(entry["user"]), copy.copy(entry["token"])
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -5,13 +5,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .actors import require_account
+from .authentication import tokens_forget
 from .errors import DomainError, NotFound, PermissionDenied, Refusal
-from .hotcache import accounts_changed, logins_changed
-from .models import Account, validate_time_zone
+from .models import Account, ApiToken, validate_time_zone
+from .signals import account_updated
 
 
 def provider_create(*, name: str, time_zone: str = "UTC") -> Account:
@@ -23,8 +23,8 @@ def provider_create(*, name: str, time_zone: str = "UTC") -> Account:
 def account_create(*, actor, parent: Account, name: str, kind: str, time_zone: str | None = None) -> Account:
     """A reseller or customer below `parent`, which must be in the actor's part of the tree."""
     if actor is not None:  # None: seeding and platform operators
-        scope = _require_admin(actor)
-        _in_scope(scope, parent)
+        scope = require_admin(actor)
+        in_scope(scope, parent)
         if not parent.is_active:
             raise DomainError(_("%(account)s is disabled.") % {"account": parent.name}, code="validation_error")
     if kind not in (Account.Kind.RESELLER, Account.Kind.CUSTOMER):
@@ -51,8 +51,8 @@ def user_create(
     """A new user of `account` (the actor's own or one below it), with a validated password
     (None: no usable password yet, see `user_invite`)."""
     if actor is not None:
-        scope = _require_admin(actor)
-        _in_scope(scope, account)
+        scope = require_admin(actor)
+        in_scope(scope, account)
     User = get_user_model()
     if role not in User.Role.values:
         raise DomainError(_("Unknown role."), code="validation_error")
@@ -102,7 +102,7 @@ def user_invite(
 # --- who may manage accounts and users ----------------------------------------------------------
 
 
-def _require_admin(actor) -> Account:
+def require_admin(actor) -> Account:
     """The actor's account, if the actor is an active admin of an active account."""
     account = require_account(actor)
     if not actor.is_account_admin:
@@ -110,13 +110,13 @@ def _require_admin(actor) -> Account:
     return account
 
 
-def _in_scope(scope: Account, account: Account, *, strictly: bool = False) -> None:
+def in_scope(scope: Account, account: Account, *, strictly: bool = False) -> None:
     inside = scope.strictly_contains(account) if strictly else scope.contains(account)
     if not inside or scope.provider_path != account.provider_path:
         raise NotFound(_("No such account in your part of the network."))
 
 
-def _user_in_scope(scope: Account, user) -> None:
+def _userin_scope(scope: Account, user) -> None:
     if user.account_id is None or not scope.contains(user.account):
         raise NotFound(_("No such user in your part of the network."))
 
@@ -125,9 +125,10 @@ def _user_in_scope(scope: Account, user) -> None:
 
 
 def account_update(*, actor, account: Account, name: str, time_zone: str) -> Account:
-    """Rename an account in the actor's part of the tree (its own included) or change its time zone."""
-    scope = _require_admin(actor)
-    _in_scope(scope, account)
+    """Rename an account in the actor's part of the tree (its own included) or change its time
+    zone; `account_updated` tells the apps that keep copies, under the account's lock."""
+    scope = require_admin(actor)
+    in_scope(scope, account)
     name = (name or "").strip()
     if not name:
         raise DomainError(_("An account needs a name."), code="validation_error")
@@ -137,16 +138,12 @@ def account_update(*, actor, account: Account, name: str, time_zone: str) -> Acc
         raise DomainError(_("%(value)s is not a known time zone.") % {"value": time_zone}, code="validation_error")
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
-        zone_moved = account.is_provider and account.time_zone != time_zone
+        before = {"name": account.name, "time_zone": account.time_zone}
         account.name = name
         account.time_zone = time_zone
         account.save(update_fields=["name", "time_zone"])
-        if zone_moved:
-            # A use-by date is a day in the provider's zone: its unused codes' deadlines move with it.
-            from codes.use_by import usable_until_follow_zone
-
-            usable_until_follow_zone(provider_id=account.pk, time_zone=time_zone)
-        accounts_changed()  # the unit-status call names each unit's owner
+        account_updated.send(sender=Account, account=account, before=before)
+        tokens_forget(ApiToken.objects.filter(user__account=account))
     return account
 
 
@@ -160,8 +157,8 @@ def account_set_active(*, actor, account: Account, active: bool) -> Account:
     (`Account.disabled_by`). Enabling the account again enables exactly the accounts its
     disabling disabled: one below that was disabled on its own stays disabled. An account
     cannot be enabled while an account above it is disabled."""
-    scope = _require_admin(actor)
-    _in_scope(scope, account, strictly=True)
+    scope = require_admin(actor)
+    in_scope(scope, account, strictly=True)
     with transaction.atomic():
         # The branch and the accounts above it, locked in path order (the order every writer of
         # the tree takes), so two admins changing nested accounts at once cannot interleave.
@@ -173,6 +170,7 @@ def account_set_active(*, actor, account: Account, active: bool) -> Account:
         account = next(a for a in locked if a.pk == account.pk)
         ancestors = [a for a in locked if a.path in above]
         branch = Account.objects.filter(path__startswith=account.path)
+        tokens_forget(ApiToken.objects.filter(user__account__path__startswith=account.path))
         if active:
             disabled_above = [a for a in ancestors if not a.is_active]
             if disabled_above:
@@ -180,17 +178,15 @@ def account_set_active(*, actor, account: Account, active: bool) -> Account:
                     _("%(account)s is disabled: enable it first.") % {"account": disabled_above[0].name},
                     code="invalid_state",
                 )
-            changed = branch.filter(Q(disabled_by=account) | Q(pk=account.pk, is_active=False)).update(
+            branch.filter(Q(disabled_by=account) | Q(pk=account.pk, is_active=False)).update(
                 is_active=True, disabled_by=None
             )
         else:
             # Also taken over: accounts this branch holds disabled only because an account above
             # disabled them, so enabling that one later leaves this branch disabled.
-            changed = branch.filter(
+            branch.filter(
                 Q(is_active=True) | Q(disabled_by__in=[a.pk for a in ancestors]) | Q(pk=account.pk)
             ).exclude(disabled_by=account).update(is_active=False, disabled_by=account)
-        if changed:
-            accounts_changed()  # their users' tokens stop (or start again) working at once
         account.refresh_from_db()
     return account
 
@@ -206,8 +202,8 @@ def account_enable(*, actor, account: Account) -> Account:
 def account_move_candidates(*, actor, customer: Account):
     """Where a customer may move to: resellers (or the provider) of the actor's part of the tree,
     other than its current parent."""
-    scope = _require_admin(actor)
-    _in_scope(scope, customer, strictly=True)
+    scope = require_admin(actor)
+    in_scope(scope, customer, strictly=True)
     parent_path = customer.path[: -customer.steplen]
     return (
         Account.objects.filter(path__startswith=scope.path, is_active=True)
@@ -215,77 +211,6 @@ def account_move_candidates(*, actor, customer: Account):
         .exclude(path=parent_path)
         .order_by("path")
     )
-
-
-def account_move_customer(*, actor, customer: Account, new_parent: Account, now=None) -> Account:
-    """Move a customer, with its units, below another reseller (or the provider) of the actor's
-    part of the tree.
-
-    Its units and the codes it holds move with it (the path changes, no row of theirs does), so
-    every code keeps running. Invariant 4 says a code sits only on a unit inside its holder's
-    subtree: a code on one of the customer's units that is held by an account of the old branch
-    which does not also contain the new parent (typically the old reseller, which attached its
-    own stock to the customer's units) would break it after the move. Such a code is handed to
-    the customer itself -- the customer is the one using it, and the old branch loses sight of
-    the customer anyway -- and that hand-over is written to the audit log as a `shared` entry
-    (from the old holder to the customer, details `{"reason": "customer_moved"}`). Codes held
-    by an account above both the old and the new parent (the provider, say) stay where they are.
-    """
-    from audit.models import Action
-    from audit.services import event_build, events_write
-    from codes.locking import lock_codes, lock_units
-    from codes.models import Code
-    from units.models import Unit
-
-    now = now or timezone.now()
-    scope = _require_admin(actor)
-    _in_scope(scope, customer, strictly=True)
-    _in_scope(scope, new_parent)
-    if not customer.is_customer:
-        raise DomainError(_("Only a customer can be moved to another reseller."), code="validation_error")
-    if new_parent.is_customer:
-        raise DomainError(_("A customer has no accounts below it."), code="validation_error")
-    if not new_parent.is_active:
-        raise DomainError(_("%(account)s is disabled.") % {"account": new_parent.name}, code="validation_error")
-    if customer.path[: -customer.steplen] == new_parent.path:
-        raise DomainError(
-            _("%(customer)s is already below %(parent)s.") % {"customer": customer.name, "parent": new_parent.name},
-            code="validation_error",
-        )
-    with transaction.atomic():
-        # Units before codes, each in primary-key order (codes.locking), like every code service.
-        units = lock_units(Unit.objects.filter(owner=customer).values_list("pk", flat=True))
-        codes = lock_codes(Code.objects.filter(unit_id__in=list(units)).values_list("pk", flat=True))
-        customer = Account.objects.select_for_update().get(pk=customer.pk)
-        new_parent = Account.objects.get(pk=new_parent.pk)
-        to_hand_over = [
-            code
-            for code in codes.values()
-            if code.holder_id != customer.pk and not code.holder.contains(new_parent)
-        ]
-        Account.objects.move(customer, new_parent, pos="last-child")
-        accounts_changed()  # paths changed: tokens and cover records hold them (lock_units forgot the units)
-        customer = Account.objects.get(pk=customer.pk)
-        events = []
-        for code in to_hand_over:
-            from_account = code.holder
-            code.holder = customer
-            events.append(
-                event_build(
-                    action=Action.SHARED,
-                    actor=actor,
-                    occurred_at=now,
-                    code=code,
-                    unit_id=code.unit_id,
-                    from_account=from_account,
-                    to_account=customer,
-                    details={"reason": "customer_moved", "new_parent": new_parent.pk},
-                )
-            )
-        if to_hand_over:
-            Code.objects.filter(pk__in=[c.pk for c in to_hand_over]).update(holder=customer)
-        events_write(events)
-    return customer
 
 
 # --- users --------------------------------------------------------------------------------------
@@ -301,8 +226,8 @@ def _validated_password(password: str, user) -> str:
 
 def user_update(*, actor, user, role: str, email: str = "", first_name: str = "", last_name: str = ""):
     """Change a user's role and contact details; the user belongs to the actor's part of the tree."""
-    scope = _require_admin(actor)
-    _user_in_scope(scope, user)
+    scope = require_admin(actor)
+    _userin_scope(scope, user)
     User = get_user_model()
     if role not in User.Role.values:
         raise DomainError(_("Unknown role."), code="validation_error")
@@ -313,15 +238,15 @@ def user_update(*, actor, user, role: str, email: str = "", first_name: str = ""
         user.role, user.email = role, (email or "").strip()
         user.first_name, user.last_name = (first_name or "").strip(), (last_name or "").strip()
         user.save(update_fields=["role", "email", "first_name", "last_name"])
-        logins_changed()
+        tokens_forget(ApiToken.objects.filter(user=user))
     return user
 
 
 def user_set_password(*, actor, user, password: str):
     """An admin sets a new password for a user of its part of the tree (validated by the
     password rules in settings)."""
-    scope = _require_admin(actor)
-    _user_in_scope(scope, user)
+    scope = require_admin(actor)
+    _userin_scope(scope, user)
     _validated_password(password, user)
     with transaction.atomic():
         user = get_user_model().objects.select_for_update().get(pk=user.pk)
@@ -333,7 +258,7 @@ def user_set_password(*, actor, user, password: str):
 def users_set_active(*, actor, users, active: bool) -> int:
     """Disable (or enable) users of the actor's part of the tree; all-or-nothing. A disabled
     user cannot sign in and its open sessions end; nothing is deleted."""
-    scope = _require_admin(actor)
+    scope = require_admin(actor)
     User = get_user_model()
     ids = sorted({u if isinstance(u, int) else u.pk for u in users})
     with transaction.atomic():
@@ -347,7 +272,7 @@ def users_set_active(*, actor, users, active: bool) -> int:
                 refusals.append(Refusal(user.username, _("You cannot disable yourself."), "own_user"))
         if refusals:
             raise DomainError.for_refusals(refusals, len(ids))
-        logins_changed()  # a disabled user's tokens stop working at once
+        tokens_forget(ApiToken.objects.filter(user_id__in=ids))
         return User.objects.filter(pk__in=ids).exclude(is_active=active).update(is_active=active)
 
 

@@ -96,32 +96,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 if USING_POSTGRES:
-    # Django's PostgreSQL backend whose health check of a reused connection asks its socket
-    # before the server: no `SELECT 1` on every request (`cms.postgres_backend.base`).
-    DATABASES["default"]["ENGINE"] = "cms.postgres_backend"
-    # No parallel query for Keyline's own connections (DB_PARALLEL_WORKERS_PER_GATHER to allow it):
-    # its reads are short pages served side by side, and a plan that starts two worker processes
-    # per query competes with the other requests for the same cores. On 2 cores, four users paging
-    # a sub-reseller's codes got 30 pages/s with parallel plans and 48 without; the stock admin got
-    # faster too (docs/BENCHMARKS.md). Writes never run in parallel anyway.
     _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Django's connection pool (psycopg-pool): a request borrows an open connection and gives it
+    # back. DB_POOL=false: persistent connections with Django's health checks instead (behind
+    # PgBouncer, say). See docs/adr on the connection pool.
+    if env.bool("DB_POOL", default=True):
+        _options["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
+            "timeout": env.int("DB_POOL_TIMEOUT", default=10),
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    # A connection the server ended (a restart) is replaced before a request gets it: the pool's
+    # check, or Django's health check of a persistent connection.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_HEALTH_CHECKS", default=True)
+    # No parallel query for Keyline's connections: its reads are short pages served side by side,
+    # and a plan that starts worker processes competes with the other requests for the same cores.
     _parallel = env.int("DB_PARALLEL_WORKERS_PER_GATHER", default=0)
     _options["options"] = " ".join(filter(None, [_options.get("options"), f"-c max_parallel_workers_per_gather={_parallel}"]))
-# The redemption's locking SELECTs are prepared once per connection (`cms.fixed_sql.prepared_cursor`)
-# and run with generic plans: their planning was most of their cost. Django prepares nothing
-# itself, so the plan setting touches only those. Off (DB_PREPARED_STATEMENTS=false) behind a
-# pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
-KEYLINE_DB_PREPARED_STATEMENTS = USING_POSTGRES and env.bool("DB_PREPARED_STATEMENTS", default=True)
-if KEYLINE_DB_PREPARED_STATEMENTS:
-    _options["options"] += " -c plan_cache_mode=force_generic_plan"
-    # psycopg prepares nothing when the threshold is None (Django's default); with one no query
-    # reaches, it prepares exactly the statements run with `prepare=True`.
-    _options.setdefault("prepare_threshold", 2**31 - 1)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "cms.User"
@@ -137,6 +132,9 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="keyline"),
         }
     }
+    # Lookups the database can always answer instead (API tokens, unit-status answers): with Redis
+    # unreachable they miss rather than fail (django-redis's IGNORE_EXCEPTIONS).
+    CACHES["lookups"] = {**CACHES["default"], "OPTIONS": {"IGNORE_EXCEPTIONS": True}}
     CELERY_BROKER_URL = REDIS_URL
 else:
     # A file cache is shared by the web process and the worker (a per-process memory cache is
@@ -147,6 +145,7 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+    CACHES["lookups"] = CACHES["default"]
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "broker"
     for sub in ("queue", "processed", "control"):
@@ -237,23 +236,21 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # How many codes the expiry job handles per transaction: bounded so a backlog never holds
 # long locks.
 KEYLINE_EXPIRY_CHUNK = env.int("KEYLINE_EXPIRY_CHUNK", default=5000)
-# How many partitions of the due codes the expiry job works on at once, each over its own database
-# connection (PostgreSQL only; SQLite has one writer and always runs one).
-KEYLINE_EXPIRY_WORKERS = env.int("KEYLINE_EXPIRY_WORKERS", default=2)
+# Into how many disjoint partitions the minute's expiry job splits the due codes, run by the Celery
+# workers side by side (PostgreSQL only; SQLite has one writer and always runs one).
+KEYLINE_EXPIRY_PARTITIONS = env.int("KEYLINE_EXPIRY_PARTITIONS", default=1)
 # Batches larger than this are generated by a Celery task with a progress bar.
 KEYLINE_SYNC_BATCH_LIMIT = env.int("KEYLINE_SYNC_BATCH_LIMIT", default=2000)
 KEYLINE_MAX_BATCH = 100_000
+# Longest the unit-status call keeps an answer in the cache (units.status_cache): every change
+# drops it at once; this bounds a read that raced a change. Longer than the minute a tracking
+# server waits between two questions about a unit, so the second is answered from the cache.
+KEYLINE_STATUS_CACHE_SECONDS = env.int("KEYLINE_STATUS_CACHE_SECONDS", default=300)
+# Longest an API token's lookup stays in the cache (cms.authentication): the services drop it when
+# they change the token, its user or its account; this bounds changes made elsewhere.
+KEYLINE_TOKEN_CACHE_SECONDS = env.int("KEYLINE_TOKEN_CACHE_SECONDS", default=60)
 # `make bench` mounts a bare JSON view beside the API to measure the framework's floor.
 KEYLINE_BENCH_ROUTES = env.bool("KEYLINE_BENCH_ROUTES", default=False)
-# The unit-status call answers from the cache (cms.hotcache): each unit's cover for at most this
-# many seconds (a safety net: every change forgets it at once), a token for at most a minute.
-KEYLINE_COVER_CACHE_SECONDS = env.int("KEYLINE_COVER_CACHE_SECONDS", default=3600)
-KEYLINE_TOKEN_CACHE_SECONDS = env.int("KEYLINE_TOKEN_CACHE_SECONDS", default=60)
-# Each web process also keeps the entries it checked in memory while it listens to the changes
-# channel (Redis pub/sub), saving the cache round trip: cms.hotcache, "the per-process tier".
-KEYLINE_STATUS_LOCAL_TIER = env.bool("KEYLINE_STATUS_LOCAL_TIER", default=bool(REDIS_URL))
-# Part of every key of those entries; the tests give each test a namespace of its own.
-KEYLINE_HOT_CACHE_NAMESPACE = env.str("KEYLINE_HOT_CACHE_NAMESPACE", default="1")
 
 LOGGING = {
     "version": 1,
@@ -264,12 +261,12 @@ LOGGING = {
 }
 
 # --- Redemption page and codes sent by e-mail (issue 5) ---------------------------------------
-# Rate limits of the public redemption page and the API's redemption (`codes.ratelimits`: on
-# Redis one round trip for both, elsewhere django-ratelimit's core): "count/period" per client
-# address and per hardware id; every attempt counts.
+# Rate limits of the public redemption page and the API's redemption (`codes.ratelimits`, counted
+# by django-ratelimit): "count/period" per client address and per hardware id; every attempt counts.
 if "django_ratelimit" not in INSTALLED_APPS:
     INSTALLED_APPS.append("django_ratelimit")
-RATELIMIT_USE_CACHE = "default"  # Redis when REDIS_URL is set; see below otherwise
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_FAIL_OPEN = False  # the library's default, said out loud: when the cache cannot count, refuse
 KEYLINE_REDEEM_RATE_ADDRESS = env.str("KEYLINE_REDEEM_RATE_ADDRESS", default="20/15m")
 KEYLINE_REDEEM_RATE_HARDWARE_ID = env.str("KEYLINE_REDEEM_RATE_HARDWARE_ID", default="10/15m")
 # How long the confirmation step of the redemption page stays valid (seconds).
@@ -278,7 +275,13 @@ KEYLINE_REDEEM_CONFIRM_MAX_AGE = env.int("KEYLINE_REDEEM_CONFIRM_MAX_AGE", defau
 KEYLINE_MAIL_MAX_CODES = env.int("KEYLINE_MAIL_MAX_CODES", default=500)
 # Expiry-notice mails go out once a day from this hour, in each account's time zone (the job runs hourly).
 KEYLINE_NOTICE_MAIL_HOUR = env.int("KEYLINE_NOTICE_MAIL_HOUR", default=7)
-if not REDIS_URL:
+if REDIS_URL:
+    # The counters live in the shared Redis. When it cannot be reached, this alias answers None
+    # instead of raising (django-redis's IGNORE_EXCEPTIONS, logged), so django-ratelimit sees a
+    # failed count and refuses the attempt rather than the request failing with a 500.
+    CACHES["ratelimit"] = {**CACHES["default"], "OPTIONS": {"IGNORE_EXCEPTIONS": True}}
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
     # The embedded default has no Redis. Its file cache cannot count: `incr` there is a get and
     # a set that also resets the entry's expiry, so a limit would lapse early. The counts live
     # in a memory cache instead, which counts atomically and keeps the window: right for the
@@ -288,10 +291,7 @@ if not REDIS_URL:
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "keyline-ratelimit",
     }
-    RATELIMIT_USE_CACHE = "ratelimit"
     SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "django_ratelimit.E003"]
-# The worker imports the mail task module too (autodiscovery finds only `codes.tasks`).
-CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "codes.mail_tasks"]
 
 # --- REST API (issue 6) -----------------------------------------------------------------------
 # Personal tokens (`Authorization: Token <key>`) first, so an anonymous call gets 401 with

@@ -3,11 +3,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from codes.dashboard_views import DashboardView
+
 from .account_forms import ActiveAccountAuthenticationForm
 
 urlpatterns = [
-    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("", DashboardView.as_view(), name="dashboard"),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=ActiveAccountAuthenticationForm),
@@ -18,7 +19,7 @@ urlpatterns = [
     path("codes/", include("codes.urls")),
     path("batches/", include("codes.batch_urls")),
     path("units/", include("units.urls")),
-    path("report/", include("audit.urls")),
+    path("report/", include("codes.report.urls")),
     path("notices/", include("codes.notice_urls")),
     path("accounts/", include("cms.account_urls")),
     path("redeem/", include("codes.redeem_urls")),
@@ -29,6 +30,4 @@ urlpatterns = [
 ]
 
 if settings.KEYLINE_BENCH_ROUTES:
-    from .bench_views import bare_json
-
-    urlpatterns.append(path("bench/bare/", bare_json, name="bench_bare"))
+    urlpatterns.append(path("bench/", include("bench.urls")))

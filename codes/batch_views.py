@@ -13,8 +13,8 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from cms.errors import DomainError
-from cms.exports import ExportColumn, csv_response
-from cms.generic_views import AccountRequiredMixin, ObjectListView
+from cms.web.exports import ExportColumn, csv_response, local_time
+from cms.web.views import AccountRequiredMixin, ObjectListView
 
 from . import services
 from .batch_filtersets import BatchFilterSet
@@ -22,7 +22,8 @@ from .batch_forms import BatchGenerateForm
 from .batch_selectors import batch_owned_by, batch_state_counts, batches_visible_to
 from .batch_tables import BatchTable
 from .models import Batch, CodeState
-from .tables import state_badge
+from .templatetags.codes_window import state_badge
+from .text import display
 
 
 class BatchListView(ObjectListView):
@@ -32,16 +33,16 @@ class BatchListView(ObjectListView):
     filterset_class = BatchFilterSet
     export_filename = "batches"
     export_columns = [
-        ExportColumn(gettext_lazy("Batch"), lambda b: b.pk),
-        ExportColumn(gettext_lazy("Created"), lambda b: b.created_at),
-        ExportColumn(gettext_lazy("Quantity"), lambda b: b.quantity),
-        ExportColumn(gettext_lazy("Generated"), lambda b: b.generated_count),
-        ExportColumn(gettext_lazy("Period (days)"), lambda b: b.period_days),
-        ExportColumn(gettext_lazy("Unit price"), lambda b: b.unit_price),
-        ExportColumn(gettext_lazy("Currency"), lambda b: b.currency),
-        ExportColumn(gettext_lazy("Use by"), lambda b: b.use_by),
-        ExportColumn(gettext_lazy("Status"), lambda b: b.get_status_display()),
-        ExportColumn(gettext_lazy("Note"), lambda b: b.note),
+        ExportColumn(gettext_lazy("Batch"), "pk"),
+        ExportColumn(gettext_lazy("Created"), local_time("created_at")),
+        ExportColumn(gettext_lazy("Quantity"), "quantity"),
+        ExportColumn(gettext_lazy("Generated"), "generated_count"),
+        ExportColumn(gettext_lazy("Period (days)"), "period_days"),
+        ExportColumn(gettext_lazy("Unit price"), "unit_price"),
+        ExportColumn(gettext_lazy("Currency"), "currency"),
+        ExportColumn(gettext_lazy("Use by"), "use_by"),
+        ExportColumn(gettext_lazy("Status"), "status", choices=Batch.Status.choices),
+        ExportColumn(gettext_lazy("Note"), "note"),
     ]
 
     def get_base_queryset(self):
@@ -132,10 +133,10 @@ class BatchDownloadView(BatchMixin, View):
     """The batch's codes as CSV, streamed; only for the provider that made the batch."""
 
     columns = [
-        ExportColumn(gettext_lazy("Code"), lambda c: c.display_text),
-        ExportColumn(gettext_lazy("Period (days)"), lambda c: c.period_days),
-        ExportColumn(gettext_lazy("Use by"), lambda c: c.use_by.isoformat() if c.use_by else ""),
-        ExportColumn(gettext_lazy("Batch"), lambda c: c.batch_id),
+        ExportColumn(gettext_lazy("Code"), "text", display),
+        ExportColumn(gettext_lazy("Period (days)"), "period_days"),
+        ExportColumn(gettext_lazy("Use by"), "use_by"),
+        ExportColumn(gettext_lazy("Batch"), "batch_id"),
     ]
 
     def get(self, request, *args, **kwargs):
@@ -145,5 +146,5 @@ class BatchDownloadView(BatchMixin, View):
         if batch.status != Batch.Status.READY:
             messages.warning(request, _("The batch can be downloaded once all its codes are generated."))
             return HttpResponseRedirect(reverse("batches:detail", args=[batch.pk]))
-        codes = batch.codes.order_by("pk").only("pk", "text", "period_days", "use_by", "batch_id")
+        codes = batch.codes.order_by("pk")
         return csv_response(codes, self.columns, f"batch-{batch.pk}-codes")

@@ -1,15 +1,16 @@
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from codes.notices import notices_due_for, notices_mark_seen
+from cms.web.views import AccountRequiredMixin
+from codes.notices import notices_due_for
+from codes.services import notices_mark_seen
 
 from . import dashboard
-from .generic_views import AccountRequiredMixin
 
 
 class DashboardView(AccountRequiredMixin, TemplateView):
     """The page after sign-in: the numbers of the user's part of the tree and the expiry
-    notices due. Every number comes from a selector of `cms.dashboard`."""
+    notices due. Every number comes from a selector of `codes.dashboard`."""
 
     template_name = "cms/dashboard.html"
 

@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cms.account_labels import indented_account_label
 from cms.selectors import accounts_below
+from cms.web.labels import indented_account_label
 
 
 class ShareForm(forms.Form):

@@ -4,8 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .mailing import MESSAGE_MAX_LENGTH
 from .redeem_forms import AccessibleFormMixin
+from .services.mail import MESSAGE_MAX_LENGTH
 
 
 class CodeSendForm(AccessibleFormMixin, forms.Form):

@@ -2,7 +2,7 @@
 
 The window's bulk bar posts the selected codes as `pk` values (or links here with
 `?pk=1&pk=2`); this page shows them with the form (recipient, message, language, one e-mail per
-code or one for all) and, on "Send", calls `codes.mailing.codes_send_by_email`.
+code or one for all) and, on "Send", calls `codes.services.codes_send_by_email`.
 """
 
 from django.contrib import messages
@@ -18,8 +18,8 @@ from django.views import View
 from cms.errors import DomainError
 
 from .mail_forms import CodeSendForm
-from .mailing import codes_send_by_email
 from .selectors import codes_visible_to, with_state
+from .services import codes_send_by_email
 
 
 def _pks(values) -> list[int]:

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .notices import MAX_DAYS, MIN_DAYS
+from .services.notices import MAX_DAYS, MIN_DAYS
 
 
 class NoticeForm(forms.Form):

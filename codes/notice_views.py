@@ -11,10 +11,11 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from cms.errors import DomainError, NotFound
-from cms.generic_views import AccountRequiredMixin
+from cms.web.views import AccountRequiredMixin
 
-from . import notices as notice_services
+from . import services
 from .notice_forms import NoticeForm
+from .notices import notices_of
 
 
 class NoticeListView(AccountRequiredMixin, TemplateView):
@@ -22,7 +23,7 @@ class NoticeListView(AccountRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["notices"] = notice_services.notices_of(self.request.user)
+        context["notices"] = notices_of(self.request.user)
         context["can_write"] = self.request.user.can_write
         return context
 
@@ -36,7 +37,7 @@ class _NoticeWriteView(AccountRequiredMixin, View):
         return super().dispatch(request, *args, **kwargs)
 
     def get_notice(self):
-        notice = notice_services.notices_of(self.request.user).filter(pk=self.kwargs["pk"]).first()
+        notice = notices_of(self.request.user).filter(pk=self.kwargs["pk"]).first()
         if notice is None:
             raise Http404
         return notice
@@ -53,7 +54,7 @@ class NoticeCreateView(_NoticeWriteView):
         form = NoticeForm(request.POST)
         if form.is_valid():
             try:
-                notice = notice_services.notice_create(actor=request.user, **form.cleaned_data)
+                notice = services.notice_create(actor=request.user, **form.cleaned_data)
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
@@ -73,7 +74,7 @@ class NoticeUpdateView(_NoticeWriteView):
         form = NoticeForm(request.POST)
         if form.is_valid():
             try:
-                notice = notice_services.notice_update(actor=request.user, notice=notice, **form.cleaned_data)
+                notice = services.notice_update(actor=request.user, notice=notice, **form.cleaned_data)
             except NotFound:
                 raise Http404 from None
             except DomainError as error:
@@ -93,7 +94,7 @@ class NoticeDeleteView(_NoticeWriteView):
     def post(self, request, pk):
         notice = self.get_notice()
         try:
-            notice_services.notice_delete(actor=request.user, notice=notice)
+            services.notice_delete(actor=request.user, notice=notice)
         except NotFound:
             raise Http404 from None
         messages.success(request, _("Notice “%(name)s” deleted.") % {"name": notice.name})

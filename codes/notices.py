@@ -1,4 +1,5 @@
-"""Expiry notices: services to define them and the selector that decides which are due.
+"""Expiry notices: which are due for a user (the services that define them are in
+`codes.services.notices`).
 
 An account's admins and operators define notices (name, text, days before expiry, shown
 repeatedly or once). After sign-in, each user of that account sees the notices for which some
@@ -16,14 +17,9 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-
-from cms.actors import require_writer
-from cms.errors import DomainError, NotFound
 
 from .models import ExpiryNotice, NoticeSeen
 from .selectors import codes_visible_to
@@ -60,32 +56,6 @@ def expiry_window(days: int, *, now: datetime, zone: ZoneInfo) -> ExpiryWindow:
     return ExpiryWindow(now=now, first_day=today, last_day=last_day, end=end)
 
 
-# --- services ------------------------------------------------------------------------------------
-
-
-_require_writer = require_writer
-
-
-def _validated(*, name: str, text: str, days_before) -> tuple[str, str, int]:
-    name, text = (name or "").strip(), (text or "").strip()
-    if not name:
-        raise DomainError(_("A notice needs a name."), code="invalid")
-    if len(name) > ExpiryNotice._meta.get_field("name").max_length:
-        raise DomainError(_("The name is too long (100 characters at most)."), code="invalid")
-    if not text:
-        raise DomainError(_("A notice needs a text."), code="invalid")
-    try:
-        days = int(days_before)
-    except (TypeError, ValueError):
-        days = 0
-    if not MIN_DAYS <= days <= MAX_DAYS:
-        raise DomainError(
-            _("Days before expiry must be between %(min)d and %(max)d.") % {"min": MIN_DAYS, "max": MAX_DAYS},
-            code="invalid",
-        )
-    return name, text, days
-
-
 def notices_of(user) -> QuerySet[ExpiryNotice]:
     """The notices of the user's own account."""
     account = getattr(user, "account", None)
@@ -93,54 +63,6 @@ def notices_of(user) -> QuerySet[ExpiryNotice]:
         return ExpiryNotice.objects.none()
     return ExpiryNotice.objects.filter(account_id=account.pk)
 
-
-@transaction.atomic
-def notice_create(*, actor, name: str, text: str, days_before: int, show_repeatedly: bool = True) -> ExpiryNotice:
-    account = _require_writer(actor)
-    name, text, days = _validated(name=name, text=text, days_before=days_before)
-    return ExpiryNotice.objects.create(
-        account=account, name=name, text=text, days_before=days, show_repeatedly=bool(show_repeatedly)
-    )
-
-
-def _own_notice(actor, notice) -> ExpiryNotice:
-    account = _require_writer(actor)
-    pk = notice.pk if isinstance(notice, ExpiryNotice) else notice
-    found = ExpiryNotice.objects.select_for_update().filter(pk=pk, account_id=account.pk).first()
-    if found is None:
-        raise NotFound(_("No such notice in your account."))
-    return found
-
-
-@transaction.atomic
-def notice_update(
-    *, actor, notice: ExpiryNotice | int, name: str, text: str, days_before: int, show_repeatedly: bool
-) -> ExpiryNotice:
-    """Change a notice. Turning "show repeatedly" off later starts "once" from now: users who saw it
-    before have no record and see it once more."""
-    found = _own_notice(actor, notice)
-    found.name, found.text, found.days_before = _validated(name=name, text=text, days_before=days_before)
-    found.show_repeatedly = bool(show_repeatedly)
-    found.save(update_fields=["name", "text", "days_before", "show_repeatedly"])
-    return found
-
-
-@transaction.atomic
-def notice_delete(*, actor, notice: ExpiryNotice | int) -> None:
-    _own_notice(actor, notice).delete()
-
-
-def notices_mark_seen(*, user, notices) -> int:
-    """Record that the user was shown these show-once notices (idempotent)."""
-    rows = [NoticeSeen(notice_id=n.pk, user_id=user.pk) for n in notices if not n.show_repeatedly]
-    if not rows:
-        return 0
-    try:
-        with transaction.atomic():
-            NoticeSeen.objects.bulk_create(rows, ignore_conflicts=True)
-    except IntegrityError:  # a notice deleted meanwhile
-        return 0
-    return len(rows)
 
 
 # --- the selector the dashboard shows ------------------------------------------------------------

@@ -17,7 +17,8 @@ from units.selectors import units_visible_to
 
 from . import text as code_text
 from .models import Code, CodeState
-from .selectors import code_state, codes_visible_to, state_q
+from .rules import code_state
+from .selectors import codes_visible_to, state_q
 
 
 @dataclass(frozen=True)

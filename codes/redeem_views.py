@@ -1,11 +1,11 @@
 """The redemption page: public, and the same page for signed-in customers (issue 5).
 
 Two steps. "check" validates the form and shows what redeeming would do
-(`codes.redeem_preview`) with a signed, time-stamped token; "confirm" verifies the token
+(`codes.services.redeem_preview`) with a signed, time-stamped token; "confirm" verifies the token
 against the posted code and hardware id, then calls `codes.services.code_redeem`, which
 decides again and records the outcome. Every POST counts against the rate limits
 (`codes.ratelimits`); every refused attempt is one `redeem_refused` audit entry (the service
-records its own, `codes.redeem_audit` the others).
+records its own, `redeem_refusal_record` the others).
 
 Neither the code nor the hardware id is logged or shown on error pages
 (`sensitive_post_parameters`); the page is never cached.
@@ -31,11 +31,9 @@ from units.selectors import units_visible_to
 
 from . import ratelimits
 from . import text as code_text
-from .redeem_audit import redeem_refusal_record
 from .redeem_forms import FIELD_MAX_LENGTH, ConfirmForm, RedeemForm, confirmation_sign
-from .redeem_preview import ANSWERS, CODE_FIELD_ANSWERS, UNIT_FIELD_ANSWERS, redeem_preview
 from .selectors import code_by_text
-from .services import code_redeem
+from .services import code_redeem, redeem_preview, redeem_refusal_record
 
 SESSION_DONE = "keyline.redeem.done"
 _SENSITIVE = ("code", "hardware_id", "token", "unit")
@@ -97,10 +95,14 @@ def _identify(typed_code: str, hardware_id: str) -> dict:
     return {"code": code, "unit": unit}
 
 
+#: Which form field a refusal is about.
+CODE_FIELD_ANSWERS = {"code_mistyped", "code_not_valid", "code_already_used", "code_expired", "unit_covered"}
+UNIT_FIELD_ANSWERS = {"unit_not_eligible"}
+
+
 def _answer(error: DomainError) -> str:
     """The page's words for a refusal: the same for the check step and the service."""
-    answer = ANSWERS.get(error.code)
-    return str(answer) if answer is not None else error.message
+    return error.message
 
 
 @method_decorator(

@@ -1,6 +1,6 @@
-"""Reads of codes. A code's state is derived from its fields and the clock: `code_state` for
-one loaded code, `state_q` / `with_state` for querysets, so lists and counts never depend on a
-background job having run (invariant 2).
+"""Reads of codes. A code's state is derived from its fields and the clock: `codes.rules.code_state`
+for one loaded code, `state_q` / `with_state` here for querysets, so lists and counts never depend
+on a background job having run (invariant 2).
 """
 
 from datetime import datetime
@@ -13,31 +13,9 @@ from cms.selectors import branch_holder_ids, branch_ids
 from .models import Code, CodeState
 
 
-def code_state(code: Code, now: datetime | None = None) -> CodeState:
-    now = now or timezone.now()
-    if code.revoked_at is not None:
-        return CodeState.REVOKED
-    if code.activated_at is None:
-        if code.usable_until is not None and code.usable_until <= now:
-            return CodeState.EXPIRED  # never applied before its use-by date ended: lapsed
-        return CodeState.AVAILABLE
-    if code.expires_at <= now:
-        return CodeState.EXPIRED
-    if code.unit_id is None:
-        return CodeState.RELEASED
-    if code.activated_at <= now:
-        return CodeState.RUNNING
-    return CodeState.SCHEDULED
-
-
-def code_use_by_passed(code: Code, now: datetime) -> bool:
-    """Never applied, and its use-by day has ended in the provider's time zone (`codes.use_by`)."""
-    return code.activated_at is None and code.usable_until is not None and code.usable_until <= now
-
-
 def state_q(state: str, now: datetime | None = None, prefix: str = "", *, on_unit: bool = False) -> Q:
     """The rows of a queryset (of codes, or of a relation named by prefix) in one state now.
-    Mirrors `code_state` exactly; the property test checks they agree.
+    Mirrors `codes.rules.code_state` exactly; the property test checks they agree.
 
     `on_unit=True`: the caller restricts the recorded status to running or scheduled, which the
     check constraint `code_on_unit_has_position` ties to a unit, so the running and scheduled

@@ -1,12 +1,17 @@
-"""Celery tasks: thin wrappers around services. Each takes a short lock in the cache so two
-beat ticks never run the same job side by side (the services are safe anyway: row locks)."""
+"""Celery tasks: thin wrappers around services. Each job of beat's schedule takes a short lock in
+the cache so two ticks never run it side by side (the services would be safe anyway: row locks).
+The tasks a service queues itself, after its commit, live beside it and are registered here."""
 
 from contextlib import contextmanager
 
-from celery import shared_task
+from celery import group, shared_task
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
-from . import notice_mail, services
+from . import services
+from .services.batches import batch_fill_task  # noqa: F401  (registered for the worker)
+from .services.mail import codes_send_mail_task  # noqa: F401
 
 LOCK_SECONDS = 15 * 60
 
@@ -24,10 +29,21 @@ def _single_run(name: str):
 
 @shared_task
 def codes_expire_due_task() -> dict:
-    with _single_run("codes_expire_due") as acquired:
+    """Every minute. With KEYLINE_EXPIRY_PARTITIONS above 1 (PostgreSQL), the due codes are split
+    into that many disjoint partitions, run as a group by the workers side by side."""
+    partitions = settings.KEYLINE_EXPIRY_PARTITIONS if connection.vendor == "postgresql" else 1
+    if partitions > 1:
+        group(codes_expire_partition_task.s(k, partitions) for k in range(partitions)).apply_async()
+        return {"partitions": partitions}
+    return codes_expire_partition_task(0, 1)
+
+
+@shared_task
+def codes_expire_partition_task(k: int, n: int) -> dict:
+    with _single_run("codes_expire_due" if n == 1 else f"codes_expire_due:{k}/{n}") as acquired:
         if not acquired:
             return {"skipped": True}
-        run = services.codes_expire_due_parallel()
+        run = services.codes_expire_due(partition=(k, n))
         return {"expired": run.expired, "started": run.started, "units_changed": run.units_changed}
 
 
@@ -40,13 +56,8 @@ def codes_archive_expired_task() -> dict:
 
 
 @shared_task
-def batch_fill_task(batch_id: int) -> int:
-    return services.batch_fill(batch_id=batch_id).generated_count
-
-
-@shared_task
 def notices_mail_due_task() -> dict:
     with _single_run("notices_mail_due") as acquired:
         if not acquired:
             return {"skipped": True}
-        return {"sent": notice_mail.notices_mail_due()}
+        return {"sent": services.notices_mail_due()}

@@ -9,11 +9,11 @@
 """
 
 import os
-import uuid
 from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 
 from cms.models import Account, User
 
@@ -26,6 +26,17 @@ requires_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # CI installs Chromium and sets this, so a missing browser fails there instead of skipping.
 BROWSER_REQUIRED = os.environ.get("KEYLINE_REQUIRE_BROWSER") == "1"
+
+
+# Property tests run the same examples on every run (a failure reproduces), and more of them on
+# PostgreSQL, CI's second pass.
+hypothesis_settings.register_profile("keyline", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("keyline")
+
+
+def examples(count: int) -> int:
+    """How many examples a property test runs: `count`, three times as many on PostgreSQL."""
+    return count * 3 if settings.USING_POSTGRES else count
 
 
 def pytest_collection_modifyitems(config, items):
@@ -44,14 +55,6 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _private_hot_cache(settings):
-    """The unit-status call's cache entries (cms.hotcache) under a namespace of this test alone:
-    the cache (a file, or Redis) outlives the test's database rows, whose ids repeat."""
-    settings.KEYLINE_HOT_CACHE_NAMESPACE = f"test-{uuid.uuid4().hex}"
-    settings.KEYLINE_STATUS_LOCAL_TIER = False  # on in the tests that are about it (tests/api)
-
-
 def empty_file_caches() -> None:
     """Clear every cache of the file backend (the embedded default's). `django.core.cache.cache` is
     a proxy, never an instance of a backend class: the backends are asked through `caches`."""
@@ -65,31 +68,11 @@ def empty_file_caches() -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_file_cache():
-    """Each test starts with an empty file cache (the embedded default's). Django's file cache
-    deletes a random third of its entries whenever it holds MAX_ENTRIES (300): with the entries
-    every earlier test left behind, a test's own token or version key could vanish between two of
-    its requests, at random (CI failed so twice, the second time because this fixture tested the
-    proxy `cache` instead of the backend and so never cleared anything). Redis has no such
-    culling: the namespace of `_private_hot_cache` is enough there."""
+    """Each test starts with an empty file cache (the embedded default's): the cache outlives the
+    test's database rows, whose ids repeat, and Django's file cache deletes a random third of its
+    entries whenever it holds MAX_ENTRIES, so entries left by earlier tests could crowd out a
+    test's own."""
     empty_file_caches()
-
-
-@pytest.fixture
-def statements_to_server(monkeypatch):
-    """The text of every query that leaves for PostgreSQL from the moment the fixture is asked for:
-    psycopg's `Cursor.execute`, which every cursor's statements go through (Django's, the prepared
-    cursor's; BEGIN and COMMIT do not), so one entry is one round trip."""
-    import psycopg
-
-    sent: list[str] = []
-    send = psycopg.Cursor.execute
-
-    def recorded(cursor, query, params=None, **options):
-        sent.append(str(query))
-        return send(cursor, query, params, **options)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", recorded)
-    return sent
 
 
 @pytest.fixture

@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Action, Event
-from cms.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PROVIDER, RIVAL_PROVIDER
 from cms.models import Account, User
+from codes.cover import unit_is_active
+from codes.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PROVIDER, RIVAL_PROVIDER
 from codes.models import Batch, Code, CodeState
-from codes.selectors import code_state, codes_visible_to, with_state
+from codes.rules import code_state
+from codes.selectors import codes_visible_to, with_state
 from units.models import Unit
-from units.selectors import unit_is_active, units_visible_to
+from units.selectors import units_visible_to
 
 pytestmark = pytest.mark.django_db
 

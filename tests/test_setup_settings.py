@@ -25,13 +25,14 @@ print(json.dumps({
     "broker": app.conf.broker_url, "broker_options": app.conf.broker_transport_options,
     "using_postgres": settings.USING_POSTGRES, "debug": settings.DEBUG, "secret_key": settings.SECRET_KEY,
     "allowed_hosts": settings.ALLOWED_HOSTS, "site_url": settings.SITE_URL, "email_backend": settings.EMAIL_BACKEND,
-    "prepared_statements": settings.KEYLINE_DB_PREPARED_STATEMENTS,
+    "conn_max_age": db.get("CONN_MAX_AGE"), "health_checks": db.get("CONN_HEALTH_CHECKS"),
+    "lookups": settings.CACHES["lookups"],
 }))
 """
 
 CONFIG_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "EMAIL_BACKEND", "DJANGO_SECRET_KEY", "DJANGO_DEBUG",
-    "DJANGO_ALLOWED_HOSTS", "SITE_URL", "DB_PARALLEL_WORKERS_PER_GATHER", "DB_PREPARED_STATEMENTS",
+    "DJANGO_ALLOWED_HOSTS", "SITE_URL", "DB_PARALLEL_WORKERS_PER_GATHER", "DB_POOL", "DB_HEALTH_CHECKS",
 )
 
 
@@ -80,36 +81,37 @@ def test_given_database_and_redis_urls_then_postgres_and_redis_are_used():
         DATABASE_URL="postgres://keyline:secret@db.example.invalid:5433/keyline_prod",
         REDIS_URL="redis://cache.example.invalid:6379/3",
     )
-    assert loaded["engine"] == "cms.postgres_backend"  # Django's, with a cheaper health check
+    assert loaded["engine"] == "django.db.backends.postgresql"
     assert (loaded["name"], loaded["host"]) == ("keyline_prod", "db.example.invalid")
     assert loaded["using_postgres"] is True
     assert loaded["broker"] == "redis://cache.example.invalid:6379/3"
     assert loaded["cache"] == "django_redis.cache.RedisCache"
     assert loaded["cache_location"] == "redis://cache.example.invalid:6379/3"
+    # Lookups the database can answer miss, rather than fail, when Redis is unreachable.
+    assert loaded["lookups"]["LOCATION"] == "redis://cache.example.invalid:6379/3"
+    assert loaded["lookups"]["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
 
 
 def test_given_postgres_then_its_connections_run_no_parallel_query_unless_configured():
     url = "postgres://keyline@db.example.invalid/keyline_prod"
-    generic = " -c plan_cache_mode=force_generic_plan"  # see the prepared statements' test below
-    assert load_settings(DATABASE_URL=url)["options"]["options"] == "-c max_parallel_workers_per_gather=0" + generic
+    assert load_settings(DATABASE_URL=url)["options"]["options"] == "-c max_parallel_workers_per_gather=0"
     assert (load_settings(DATABASE_URL=url, DB_PARALLEL_WORKERS_PER_GATHER="2")["options"]["options"]
-            == "-c max_parallel_workers_per_gather=2" + generic)
+            == "-c max_parallel_workers_per_gather=2")
     # Options already in the URL are kept.
     loaded = load_settings(DATABASE_URL=url + "?options=-c%20statement_timeout%3D5000")
-    assert loaded["options"]["options"] == "-c statement_timeout=5000 -c max_parallel_workers_per_gather=0" + generic
+    assert loaded["options"]["options"] == "-c statement_timeout=5000 -c max_parallel_workers_per_gather=0"
 
 
-def test_given_postgres_then_the_hot_statements_are_prepared_with_generic_plans_unless_switched_off():
+def test_given_postgres_then_connections_come_from_djangos_pool_with_health_checks_unless_switched_off():
     url = "postgres://keyline@db.example.invalid/keyline_prod"
-    loaded = load_settings(DATABASE_URL=url)
-    assert loaded["prepared_statements"] is True
-    assert loaded["options"]["options"].endswith(" -c plan_cache_mode=force_generic_plan")
-    assert loaded["options"]["prepare_threshold"] == 2**31 - 1, "psycopg prepares only what asks to be"
+    pooled = load_settings(DATABASE_URL=url)
+    assert pooled["options"]["pool"] == {"min_size": 1, "max_size": 20, "timeout": 10}
+    assert pooled["conn_max_age"] == 0 and pooled["health_checks"] is True
 
-    off = load_settings(DATABASE_URL=url, DB_PREPARED_STATEMENTS="false")
-    assert off["prepared_statements"] is False
-    assert "plan_cache_mode" not in off["options"]["options"] and "prepare_threshold" not in off["options"]
-    assert load_settings()["prepared_statements"] is False, "SQLite has none"
+    persistent = load_settings(DATABASE_URL=url, DB_POOL="false")
+    assert "pool" not in persistent["options"]
+    assert persistent["conn_max_age"] == 60 and persistent["health_checks"] is True
+    assert load_settings(DATABASE_URL=url, DB_HEALTH_CHECKS="false")["health_checks"] is False
 
 
 @pytest.mark.postgres

@@ -7,15 +7,13 @@ from cms.actors import require_writer
 from cms.errors import DomainError, NotFound
 from cms.models import Account
 
-from .cover_cache import units_changed
 from .models import Unit, normalize_hardware_id
-
-_require_writer_account = require_writer
+from .status_cache import status_forget
 
 
 def unit_create(*, actor, owner: Account, name: str, hardware_id: str, device_type: str = "") -> Unit:
     """A new, deactivated unit owned by an account in the actor's part of the tree."""
-    account = _require_writer_account(actor)
+    account = require_writer(actor)
     if not account.contains(owner):
         raise NotFound(_("No such account in your part of the network."))
     if owner.is_provider:
@@ -38,7 +36,7 @@ def unit_create(*, actor, owner: Account, name: str, hardware_id: str, device_ty
 
 
 def unit_update(*, actor, unit: Unit, name: str, device_type: str = "") -> Unit:
-    account = _require_writer_account(actor)
+    account = require_writer(actor)
     with transaction.atomic():
         unit = Unit.objects.select_for_update().select_related("owner").get(pk=unit.pk)
         if not account.contains(unit.owner):
@@ -48,5 +46,5 @@ def unit_update(*, actor, unit: Unit, name: str, device_type: str = "") -> Unit:
             raise DomainError(_("A unit needs a name."), code="validation_error")
         unit.name, unit.device_type = name, (device_type or "").strip()
         unit.save(update_fields=["name", "device_type"])
-        units_changed([unit.hardware_id])  # the unit-status call shows the name and device type
+        status_forget([(unit.owner.path, unit.hardware_id)])
         return unit

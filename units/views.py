@@ -14,7 +14,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from cms.errors import DomainError, Refusal
-from cms.generic_views import (
+from cms.web.exports import local_time
+from cms.web.views import (
     PREVIEW_ROWS,
     AccountRequiredMixin,
     BulkAction,
@@ -23,6 +24,7 @@ from cms.generic_views import (
     ObjectListView,
 )
 from codes import services as code_services
+from codes.cover import codes_seen_by, masked_code, unit_history, unit_timeline, units_for_window
 from codes.models import Code, CodeState
 from codes.pairing import LineError, available_periods, pair_units_with_codes, resolve_csv_lines
 from codes.selectors import codes_visible_to
@@ -32,14 +34,13 @@ from .filtersets import UnitFilterSet
 from .forms import CSV_MAX_LINES, ApplyCodesForm, AttachCsvForm
 from .selectors import units_visible_to
 from .tables import UnitTable, days_left
-from .window_selectors import codes_seen_by, masked_code, unit_history, unit_timeline, units_for_window
 
 #: Most units one "apply codes" or one CSV file may change at once.
 MAX_UNITS_PER_ACTION = 1000
 
 
-def _state_label(unit) -> str:
-    return str(_("Active") if unit.active_now else _("Deactivated"))
+def _state_label(active_now: bool) -> str:
+    return str(_("Active") if active_now else _("Deactivated"))
 
 
 class UnitListView(ObjectListView):
@@ -49,15 +50,15 @@ class UnitListView(ObjectListView):
     filterset_class = UnitFilterSet
     export_filename = "units"
     export_columns = [
-        ExportColumn(gettext_lazy("Name"), lambda u: u.name),
-        ExportColumn(gettext_lazy("Hardware id"), lambda u: u.hardware_id),
-        ExportColumn(gettext_lazy("Device type"), lambda u: u.device_type),
-        ExportColumn(gettext_lazy("Owner"), lambda u: u.owner.name),
-        ExportColumn(gettext_lazy("State"), _state_label),
-        ExportColumn(gettext_lazy("Current code"), lambda u: display(u.current_code_text) if u.current_code_text else ""),
-        ExportColumn(gettext_lazy("Covered until"), lambda u: u.covered_until),
-        ExportColumn(gettext_lazy("Scheduled codes"), lambda u: u.scheduled_count),
-        ExportColumn(gettext_lazy("Days left"), lambda u: days_left(u.covered_until)),
+        ExportColumn(gettext_lazy("Name"), "name"),
+        ExportColumn(gettext_lazy("Hardware id"), "hardware_id"),
+        ExportColumn(gettext_lazy("Device type"), "device_type"),
+        ExportColumn(gettext_lazy("Owner"), "owner__name"),
+        ExportColumn(gettext_lazy("State"), "active_now", _state_label),
+        ExportColumn(gettext_lazy("Current code"), "current_code_text", display),
+        ExportColumn(gettext_lazy("Covered until"), local_time("covered_until")),
+        ExportColumn(gettext_lazy("Scheduled codes"), "scheduled_count"),
+        ExportColumn(gettext_lazy("Days left"), "covered_until", days_left),
     ]
     bulk_actions = [BulkAction(gettext_lazy("Apply codes"), "units:bulk_apply_codes", "primary")]
 

@@ -1,6 +1,6 @@
 """API filters of the report: time, account ("and below"), unit, code, action, batch.
 
-The Report page's FilterSet (`audit.filtersets.EventFilterSet`) asks for whole days in the
+The Report page's FilterSet (`codes.report.filtersets.EventFilterSet`) asks for whole days in the
 account's time zone and shows today when no range is given: right for a page, wrong for an
 integrator pulling the log. Here the range is two ISO 8601 instants and no range means all time;
 the account filter means the same as the page's."""

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import EventViewSet
+from .event_views import EventViewSet
 
 router = SimpleRouter()
 router.register("events", EventViewSet, basename="event")

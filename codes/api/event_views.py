@@ -8,8 +8,8 @@ from cms.api.errors import errors
 from cms.api.pagination import Cursor
 from cms.api.views import ApiViewMixin
 
-from .filtersets import EventFilterSet
-from .serializers import EventSerializer
+from .event_filtersets import EventFilterSet
+from .event_serializers import EventSerializer
 
 
 @extend_schema_view(

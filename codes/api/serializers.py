@@ -5,7 +5,7 @@ from rest_framework import serializers
 from cms.api.serializers import AccountRefSerializer
 from codes import text as code_text
 from codes.models import Batch, Code, CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from units.models import Unit
 
 #: Most codes one bulk request may name.

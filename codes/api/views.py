@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cms.api.errors import RateLimited, errors
+from cms.api.errors import errors
 from cms.api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from cms.api.idempotency import idempotent
 from cms.api.pagination import Cursor
@@ -21,7 +21,7 @@ from cms.errors import DomainError, NotFound, Refusal
 from codes import text as code_text
 from codes.batch_selectors import batches_visible_to
 from codes.models import Batch, Code
-from codes.ratelimits import client_address, redeem_attempt
+from codes.ratelimits import client_address
 from codes.selectors import codes_visible_to, with_state
 from codes.services import (
     batch_generate,
@@ -48,6 +48,7 @@ from .serializers import (
     RevokeSerializer,
     ShareSerializer,
 )
+from .throttles import RedeemThrottle
 
 CODE_PARAMETER = OpenApiParameter(
     "code",
@@ -246,6 +247,8 @@ _redemption = RedemptionSerializer()
 
 
 class RedeemView(ApiViewMixin, APIView):
+    throttle_classes = [RedeemThrottle]
+
     @extend_schema(
         operation_id="redeem",
         summary="Redeem a code onto one of your own units",
@@ -266,8 +269,6 @@ class RedeemView(ApiViewMixin, APIView):
         serializer = RedeemSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if (limited := redeem_attempt(request, hardware_id=data["unit"])) is not None:
-            raise RateLimited(limited.retry_after)
         code = code_redeem(
             code_text=data["code"], hardware_id=data["unit"], actor=request.user,
             client_address=client_address(request),

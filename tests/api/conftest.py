@@ -1,10 +1,9 @@
-"""Fixtures of the API tests: a token client per user of the `network`, and a private cache per
-test (rate limits and idempotency keys must not leak between tests or between parallel runs)."""
-
-import uuid
+"""Fixtures of the API tests: a token client per user of the `network`, and an empty cache per test
+(rate limits and idempotency keys must not leak between tests)."""
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from cms.authentication import api_token_create
@@ -12,16 +11,11 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
-def private_cache(request, settings):
-    if request.node.get_closest_marker("redis") and settings.REDIS_URL:
-        cache.clear()  # the real Redis of this run (a database of its own)
-        yield
-        cache.clear()
-        return
-    settings.CACHES = {
-        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"api-{alias}-{uuid.uuid4()}"}
-        for alias in settings.CACHES
-    }
+def empty_cache():
+    """Each test starts with the caches of this run emptied: the real Redis of the run on the
+    second CI pass (a database of its own), the file cache on the first."""
+    for alias in settings.CACHES:
+        caches[alias].clear()
     yield
 
 
@@ -66,37 +60,3 @@ def assert_error(response, status: int, code: str):
     for item in body["error"]["details"]:
         assert set(item) == {"item", "reason", "code"}
     return body["error"]
-
-
-def ready_local_tier(settings):
-    """This process's local tier of the hot cache (`cms.hotcache`), on and subscribed to the
-    changes channel (needs Redis)."""
-    import time
-
-    from cms import hotcache
-
-    settings.KEYLINE_STATUS_LOCAL_TIER = True
-    hotcache.local_tier()
-    for _ in range(100):
-        if hotcache.LOCAL.ready:
-            return hotcache.LOCAL
-        time.sleep(0.05)
-    raise AssertionError("the changes channel was not subscribed")
-
-
-def published(scope: list[str] | None, until) -> None:
-    """Send a change message on the hot cache's channel, as another process does after its commit
-    (`scope`: the hardware ids it changed, or None: an account or a login, "everything"), and wait
-    up to a second for this process's listener: until `until()` holds."""
-    import json
-    import time
-
-    from django.core.cache import cache
-
-    from cms import hotcache
-
-    cache.client.get_client(write=True).publish(hotcache._channel(), "*" if scope is None else json.dumps(scope))
-    for _ in range(100):
-        if until():
-            return
-        time.sleep(0.01)

@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from audit.models import Action, AuditLogIsAppendOnly, Event
 from codes.models import CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from codes.services import code_attach
 from tests import factories
 from tests.domain.support import code_for, refresh

@@ -12,7 +12,8 @@ from audit.models import Action, Event
 from bench import dataset
 from cms.models import Account
 from codes.models import Code, CodeState
-from codes.selectors import code_state, codes_visible_to, with_state
+from codes.rules import code_state
+from codes.selectors import codes_visible_to, with_state
 from units.models import Unit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

@@ -3,11 +3,6 @@ writes it beside the figures: on a shared host the same code ran a load at a thi
 from one hour to the next."""
 
 from bench.report import write_markdown
-from bench.run import host_speed_ms
-
-
-def test_given_a_larger_reference_loop_then_the_host_speed_figure_grows():
-    assert 0 < host_speed_ms(rounds=3, loop=20_000) < host_speed_ms(rounds=3, loop=400_000)
 
 
 def load(rps=100.0):

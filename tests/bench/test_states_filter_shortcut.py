@@ -7,7 +7,8 @@ still be found under the state the clock gives it, for every combination of stat
 from itertools import combinations
 
 from codes.models import Code, CodeState
-from codes.selectors import code_state, states_q
+from codes.rules import code_state
+from codes.selectors import states_q
 from codes.services import code_attach, code_release, code_revoke, codes_attach, codes_expire_due
 from tests import factories
 from tests.domain.support import DAY, T0, code_for, codes_for

@@ -9,10 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from codes.cover import unit_is_active
 from codes.models import Code, CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from tests import factories
-from units.selectors import unit_is_active
 
 from .steps import nav_link, sign_in, sign_out
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from codes.models import Code, CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from codes.services import code_share
 from tests import factories
 

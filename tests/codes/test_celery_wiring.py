@@ -19,20 +19,18 @@ from django.utils import timezone
 from audit.models import Action, Event
 from cms.celery import app
 from codes import tasks
-from codes.models import Code, CodeState
+from codes.models import CodeState
 from codes.services import code_attach
 from tests import factories
 from tests.domain.support import DAY, T0, code_for, refresh
 
 BASE_DIR = Path(settings.BASE_DIR)
-LOCAL_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "celery-wiring"}}
 
 
 @pytest.fixture
-def private_cache(settings):
-    """Task locks in a cache of this test alone (the embedded default's file cache is shared by
-    every process of the checkout)."""
-    settings.CACHES = LOCAL_CACHE
+def private_cache():
+    """No task lock left over from another test: the run's own cache, emptied (the file cache, or
+    this run's Redis database)."""
     cache.clear()
     yield cache
 
@@ -152,4 +150,4 @@ def test_a_real_worker_expires_a_due_code_in_the_test_database(network):
     expired = Event.objects.get(code=code, action=Action.EXPIRED)
     assert expired.actor_label == "system"
     assert "codes.tasks.codes_expire_due_task" in output and "succeeded" in output
-    assert Code.objects.filter(pk=code.pk).exists()
+    assert Event.objects.filter(unit=unit, action=Action.UNIT_DEACTIVATED, actor_label="system").count() == 1

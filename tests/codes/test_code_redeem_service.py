@@ -8,7 +8,7 @@ from cms.actors import ANONYMOUS
 from cms.errors import DomainError
 from codes import text as code_text
 from codes.models import CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from codes.services import code_attach, code_redeem, code_release, code_revoke
 from tests import factories
 from tests.domain.support import DAY, T0, code_for, last_event_id, new_events, refresh, snapshot

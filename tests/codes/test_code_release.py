@@ -4,12 +4,12 @@ import pytest
 
 from audit.models import Action
 from cms.errors import DomainError
+from codes.cover import unit_cover
 from codes.models import CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from codes.services import code_attach, code_release, code_revoke, codes_attach, codes_release
 from tests import factories
 from tests.domain.support import DAY, T0, code_for, codes_for, last_event_id, new_events, refresh, snapshot
-from units.selectors import unit_cover
 
 
 def unit_of(network, owner=None):

@@ -5,7 +5,7 @@ import pytest
 from audit.models import Action
 from cms.errors import DomainError
 from codes.models import CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from codes.services import code_attach, code_release, code_revoke, code_share, codes_revoke
 from tests import factories
 from tests.domain.support import DAY, T0, code_for, codes_for, last_event_id, new_events, refresh, snapshot

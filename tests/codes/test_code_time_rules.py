@@ -4,13 +4,14 @@ import pytest
 
 from audit.models import Action, Event
 from cms.errors import DomainError
+from codes.cover import unit_cover, unit_is_active, with_cover
 from codes.models import CodeState
-from codes.selectors import code_state, with_state
+from codes.rules import code_state
+from codes.selectors import with_state
 from codes.services import code_attach, code_release, codes_attach, codes_expire_due
 from tests import factories
 from tests.domain.support import DAY, T0, code_for, codes_for, refresh
 from units.models import Unit
-from units.selectors import unit_cover, unit_is_active, with_cover
 
 
 def unit_of(network):

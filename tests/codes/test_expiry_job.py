@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from audit.models import Action, Event
 from codes.models import Code, CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from codes.services import code_attach, code_release, codes_archive_expired, codes_attach, codes_expire_due
 from tests import factories
 from tests.domain.support import DAY, T0, code_for, codes_for, last_event_id, new_events, refresh

@@ -1,7 +1,7 @@
 """The expiry job in partitions: `codes_expire_due(partition=(k, n))` takes only the due codes of
 partition k of n (a code on a unit goes with its unit, a code on no unit by its own id), so n runs
-side by side share the work without sharing a unit. `codes_expire_due_parallel` runs them at once
-on PostgreSQL; its concurrent behaviour is specified in tests/postgres/test_concurrency.py."""
+side by side share the work without sharing a unit. The minute's task runs them as a Celery group
+on PostgreSQL; their concurrent behaviour is specified in tests/postgres/test_concurrency.py."""
 
 from collections import Counter
 
@@ -15,7 +15,6 @@ from codes.services import (
     code_release,
     codes_attach,
     codes_expire_due,
-    codes_expire_due_parallel,
 )
 from tests import factories
 from tests.domain.support import DAY, T0, codes_for, last_event_id, new_events, refresh
@@ -131,16 +130,3 @@ def test_a_code_on_no_unit_goes_by_its_own_id(network, clock):
 def test_a_partition_outside_zero_to_n_is_refused(db, partition):
     with pytest.raises(ValueError, match="partition"):
         codes_expire_due(partition=partition)
-
-
-def test_inside_a_callers_transaction_the_parallel_form_runs_serially_and_sees_its_rows(network, clock):
-    # Another connection could not see this test's uncommitted rows (nor could SQLite take a
-    # second writer): one run, on the caller's connection.
-    code = codes_for(network, quantity=1, period_days=30)[0]
-    code_attach(code=code, unit=unit_of(network), actor=network.provider_admin)
-    clock.move_to(T0 + 31 * DAY)
-
-    run = codes_expire_due_parallel(workers=4)
-
-    assert (run.expired, run.units_changed, run.workers) == (1, 1, 1)
-    assert refresh(code).status == CodeState.EXPIRED

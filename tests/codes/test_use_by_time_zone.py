@@ -15,7 +15,8 @@ from audit.models import Action, Event
 from cms.errors import DomainError
 from cms.services import account_update
 from codes.models import Code, CodeState
-from codes.selectors import code_state, with_state
+from codes.rules import code_state
+from codes.selectors import with_state
 from codes.services import batch_generate, code_attach, codes_expire_due
 from codes.use_by import use_by_ends_at
 from tests import factories

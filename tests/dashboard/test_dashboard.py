@@ -8,9 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cms import dashboard
-from codes.notices import notice_create
-from codes.services import code_attach, code_release, code_revoke, code_share
+from codes import dashboard
+from codes.services import code_attach, code_release, code_revoke, code_share, notice_create
 from tests import factories
 
 NOW = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)

@@ -27,8 +27,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from audit.models import Action, Event
 from cms.actors import ANONYMOUS
 from cms.errors import DomainError
+from codes.cover import unit_cover, unit_is_active, with_cover
 from codes.models import Code, CodeState
-from codes.selectors import code_state, code_use_by_passed, with_state
+from codes.rules import code_state, use_by_passed
+from codes.selectors import with_state
 from codes.services import (
     code_redeem,
     codes_archive_expired,
@@ -40,9 +42,9 @@ from codes.services import (
     codes_share,
 )
 from tests import factories
+from tests.conftest import examples
 from tests.domain.support import T0
 from units.models import Unit
-from units.selectors import unit_cover, unit_is_active, with_cover
 
 ACTORS = [
     "provider_admin", "provider_operator", "provider_viewer", "north_admin", "farms_operator", "harvest_user",
@@ -216,7 +218,8 @@ class CodeLifecycle(RuleBasedStateMachine):
             and self.may_take(code, unit)
         )
         if self.attempt(allowed, lambda: codes_attach(pairs=[(code, unit)], actor=actor)):
-            assert code_state(Code.objects.get(pk=code.pk)) in ON_UNIT
+            after = Code.objects.get(pk=code.pk)
+            assert code_state(after) in ON_UNIT and after.unit_id == unit.pk, "not on the unit asked for"
 
     @rule(i=st.integers(0, CODE_COUNT - 1), j=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
     def attach_two_in_bulk(self, i, j, u):
@@ -229,7 +232,8 @@ class CodeLifecycle(RuleBasedStateMachine):
             and self.may_take(second, unit, reserved_running=True)
             # a released code keeps its clock: it can't queue behind the first one
         )
-        self.attempt(allowed, lambda: codes_attach(pairs=[(first, unit), (second, unit)], actor=actor))
+        if self.attempt(allowed, lambda: codes_attach(pairs=[(first, unit), (second, unit)], actor=actor)):
+            assert {c.unit_id for c in Code.objects.filter(pk__in=[first.pk, second.pk])} == {unit.pk}
 
     def pick(self, i, states, below_provider=False) -> int | None:
         """The i-th (modulo) of the codes now in one of `states`, so that rules meant to succeed
@@ -249,8 +253,16 @@ class CodeLifecycle(RuleBasedStateMachine):
     @rule(i=st.integers(0, CODE_COUNT - 1))
     def recall_a_shared_code(self, i):
         n = self.pick(i, (CodeState.AVAILABLE,), below_provider=True)
+        if n is None and (n := self.pick(i, (CodeState.AVAILABLE,))) is not None:
+            self.share(n, "north_farms", "provider_admin")  # something to recall
         if n is not None:
             self.recall(n, "provider_admin")
+
+    @rule(i=st.integers(0, CODE_COUNT - 1))
+    def revoke_an_available_code(self, i):
+        n = self.pick(i, (CodeState.AVAILABLE,))
+        if n is not None:
+            self.revoke(n, "provider_admin")
 
     @rule(i=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
     def attach_a_usable_code(self, i, u):
@@ -267,13 +279,15 @@ class CodeLifecycle(RuleBasedStateMachine):
     @rule(i=st.integers(0, CODE_COUNT - 1), who=st.sampled_from(ACTORS))
     def release(self, i, who):
         code, actor = self.code(i), getattr(self.net, who)
-        allowed = actor.can_write and actor.account.contains(code.holder) and code_state(code) in ON_UNIT
+        state = code_state(code)
+        allowed = actor.can_write and actor.account.contains(code.holder) and state in ON_UNIT
         if self.attempt(allowed, lambda: codes_release(codes=[code], actor=actor)):
             after = Code.objects.get(pk=code.pk)
-            # A started code is released; a scheduled one goes back unstarted, which past its
-            # use-by date means lapsed (DOMAIN.md: available = use-by date not passed).
-            expected = CodeState.EXPIRED if code_use_by_passed(after, self.now) else CodeState.AVAILABLE
-            assert code_state(after) in (expected, CodeState.RELEASED)
+            if state == CodeState.RUNNING:  # a started code is released and keeps its clock
+                assert code_state(after) == CodeState.RELEASED
+            else:  # a scheduled one goes back unstarted: available, or lapsed past its use-by date
+                expected = CodeState.EXPIRED if use_by_passed(after, self.now) else CodeState.AVAILABLE
+                assert code_state(after) == expected and after.activated_at is None
 
     @rule(i=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
     def redeem_anonymously(self, i, u):
@@ -284,6 +298,12 @@ class CodeLifecycle(RuleBasedStateMachine):
             lambda: code_redeem(code_text=code.display_text, hardware_id=unit.hardware_id, actor=ANONYMOUS),
             refusal_events=1,
         )
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
+    def redeem_a_usable_code(self, i, u):
+        n = self.pick(i, (CodeState.AVAILABLE, CodeState.RELEASED))
+        if n is not None:
+            self.redeem_anonymously(n, u)
 
     @rule()
     def expiry_job(self):
@@ -400,13 +420,17 @@ class TestCodeLifecycleInvariants(TestCase):
 
     def test_random_sequences_of_service_calls_and_clock_moves_keep_every_invariant(self):
         CodeLifecycle.net = self.net
+        STATS.clear()
         run_state_machine_as_test(
             CodeLifecycle,
             settings=settings(
-                max_examples=30,
-                stateful_step_count=25,
-                deadline=None,
+                max_examples=examples(30),
+                stateful_step_count=40,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             ),
         )
-        print(sorted(STATS.items()))
+        # Every rule must have been exercised both ways, not only refused: a rule that never
+        # succeeds proves nothing about the changes it makes.
+        for name in ("share", "recall", "revoke", "attach", "attach_two_in_bulk", "release", "redeem_anonymously"):
+            assert STATS[f"{name} ok"] >= 3, (name, str(sorted(STATS.items())))
+            assert STATS[f"{name} refused"] >= 3, (name, str(sorted(STATS.items())))

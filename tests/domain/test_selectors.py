@@ -1,12 +1,14 @@
 """The read side of the domain core: what each user sees, and states derived from the clock."""
 
+from codes.cover import unit_cover, with_cover
 from codes.models import Code, CodeState
-from codes.selectors import code_state, codes_visible_to, state_q, states_q, with_state
+from codes.rules import code_state
+from codes.selectors import codes_visible_to, state_q, states_q, with_state
 from codes.services import code_attach, code_release, code_revoke, codes_attach
 from tests import factories
 from tests.domain.support import DAY, T0, code_for, codes_for
 from units.models import Unit
-from units.selectors import unit_cover, units_visible_to, with_cover
+from units.selectors import units_visible_to
 
 
 def test_each_user_sees_the_units_of_its_own_account_and_below_and_nothing_else(network):

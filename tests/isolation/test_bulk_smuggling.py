@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import Event
-from cms.generic_views import BulkActionView
 from cms.models import Account, User
+from cms.web.views import BulkActionView
 from codes.models import Batch, Code, ExpiryNotice
 from units.models import Unit
 

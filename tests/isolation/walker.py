@@ -47,7 +47,6 @@ FILL = {
     "api:code-revoke": {"code": ("code", "text")},
     "api:batch-detail": {"pk": ("batch", "pk")},
     "api:unit-detail": {"hardware_id": ("unit", "hardware_id")},
-    "api:unit-status": {"hardware_id": ("unit", "hardware_id")},
     "api:event-detail": {"pk": ("event", "pk")},
     # A foreign user's invitation link with a guessed token.
     "accounts:invitation": {"uidb64": ("invitation", "uidb64"), "token": ("invitation", "token")},

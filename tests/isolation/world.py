@@ -15,8 +15,7 @@ import pytest
 from audit.models import Event
 from cms.models import Account, ApiToken, User
 from codes.models import Batch, Code, ExpiryNotice
-from codes.notices import notice_create
-from codes.services import code_attach, code_share
+from codes.services import code_attach, code_share, notice_create
 from tests import factories
 from units.models import Unit
 

@@ -3,7 +3,7 @@ the list's top depth, and its kind in parentheses where the list shows it."""
 
 import pytest
 
-from cms.account_labels import indented_account_label
+from cms.web.labels import indented_account_label
 from codes.forms import ShareForm
 
 

@@ -8,9 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cms.account_tree import account_tree
 from cms.models import Account, User
-from cms.stock import stock_per_account
+from codes.network import account_tree, stock_per_account
 from codes.services import code_attach, code_revoke, code_share
 from tests import factories
 

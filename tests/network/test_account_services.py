@@ -10,13 +10,13 @@ from cms.services import (
     account_disable,
     account_enable,
     account_move_candidates,
-    account_move_customer,
     account_update,
 )
-from codes.selectors import code_state, codes_visible_to
-from codes.services import code_attach, code_share
+from codes.cover import unit_is_active
+from codes.rules import code_state
+from codes.selectors import codes_visible_to
+from codes.services import account_move_customer, code_attach, code_share
 from tests import factories
-from units.selectors import unit_is_active
 
 
 def fresh(obj):

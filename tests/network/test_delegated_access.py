@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import formats, timezone
 
+from codes.cover import masked_code
 from codes.models import Code
 from codes.services import code_attach, code_share
 from tests import factories
-from units.window_selectors import masked_code
 
 WINDOW = ["dashboard", "codes:list", "units:list", "batches:list", "report:list"]
 

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import Action, Event
 from cms.celery import app
 from codes.models import NoticeMailed
-from codes.notice_mail import notices_mail_due
-from codes.notices import notice_create, notices_due_for, notices_mark_seen
+from codes.notices import notices_due_for
+from codes.services import notice_create, notices_mail_due, notices_mark_seen
 from codes.tasks import notices_mail_due_task
 from tests import factories
 from tests.mail_server import free_port

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from cms.errors import DomainError, NotFound, PermissionDenied
 from codes.models import ExpiryNotice, NoticeSeen
-from codes.notices import notice_create, notice_delete, notice_update, notices_due_for
+from codes.notices import notices_due_for
+from codes.services import notice_create, notice_delete, notice_update
 from tests.notices.conftest import NOW
 
 # --- services ------------------------------------------------------------------------------------

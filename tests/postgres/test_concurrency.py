@@ -7,21 +7,21 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from celery import current_app
+from django.db import connections
 from django.utils import timezone
 
 from audit.models import Action, Event
 from cms.errors import DomainError
-from codes import services
+from codes import tasks
 from codes.models import Code, CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from codes.services import (
     code_attach,
     code_redeem,
     code_release,
     codes_attach,
     codes_expire_due,
-    codes_expire_due_parallel,
 )
 from tests import factories
 from tests.domain.support import DAY, last_event_id
@@ -204,89 +204,41 @@ def assert_each_change_recorded_once(due, since):
     assert [c for c in Code.objects.all() if code_state(c) != c.status] == []  # all recorded
 
 
-@pytest.fixture
-def partition_runs(monkeypatch):
-    """Spy on the partitions `codes_expire_due_parallel` runs: partition, result, database backend."""
-    runs = []
-    real = services.codes_expire_due
-
-    def spy(**kwargs):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
-        run = real(**kwargs)
-        runs.append((kwargs["partition"], run, backend))
-        return run
-
-    monkeypatch.setattr(services, "codes_expire_due", spy)
-    return runs
-
-
-def test_the_parallel_expiry_job_runs_its_partitions_on_their_own_connections_and_records_each_change_once(
-    network, partition_runs
-):
+def test_partitions_run_side_by_side_record_every_change_once(network):
     due = a_due_scene(network)
     now = timezone.now()
     before = last_event_id()
 
-    run = codes_expire_due_parallel(now=now, chunk_size=7, workers=2)
-
-    assert (run.workers, run.expired, run.started, run.units_changed) == (2, 70, 20, 20)
-    assert sorted(p for p, _run, _backend in partition_runs) == [(0, 2), (1, 2)]
-    assert all(r.expired > 0 for _p, r, _backend in partition_runs), "a partition got nothing to do"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        mine = cursor.fetchone()[0]
-    assert len({backend for _p, _r, backend in partition_runs} | {mine}) == 3
-    assert_each_change_recorded_once(due, before)
-    assert codes_expire_due_parallel(now=now + DAY / 24 / 60).expired == 0
-
-
-def test_two_parallel_expiry_jobs_at_once_record_every_change_exactly_once(network):
-    due = a_due_scene(network)
-    now = timezone.now()
-    before = last_event_id()
-
-    runs = race([lambda: codes_expire_due_parallel(now=now, chunk_size=7, workers=2) for _ in range(2)])
+    runs = race([lambda k=k: codes_expire_due(now=now, chunk_size=7, partition=(k, 2)) for k in range(2)])
 
     assert not any(isinstance(r, Exception) for r in runs), runs
-    assert [r.workers for r in runs] == [2, 2]
+    assert all(r.expired > 0 for r in runs), "a partition got nothing to do"
+    assert (sum(r.expired for r in runs), sum(r.started for r in runs), sum(r.units_changed for r in runs)) == (70, 20, 20)
+    assert_each_change_recorded_once(due, before)
+    assert codes_expire_due(now=now + DAY / 24 / 60).expired == 0
+
+
+def test_every_partition_run_twice_at_once_records_every_change_exactly_once(network):
+    due = a_due_scene(network)
+    now = timezone.now()
+    before = last_event_id()
+
+    runs = race([lambda k=k: codes_expire_due(now=now, chunk_size=7, partition=(k % 2, 2)) for k in range(4)])
+
+    assert not any(isinstance(r, Exception) for r in runs), runs
     assert sum(r.expired for r in runs) == 70 and sum(r.started for r in runs) == 20
     assert_each_change_recorded_once(due, before)
 
 
-def test_the_parallel_job_uses_the_configured_number_of_workers(network, settings):
-    a_due_scene(network)
-    settings.KEYLINE_EXPIRY_WORKERS = 3
-
-    run = codes_expire_due_parallel(chunk_size=7)
-
-    assert (run.workers, run.expired, run.started) == (3, 70, 20)
-
-
-def test_when_one_partition_fails_the_parallel_job_raises_its_error_and_the_others_work_stays(
-    network, monkeypatch
-):
+def test_the_minute_task_runs_the_configured_partitions_as_a_group(network, settings):
     due = a_due_scene(network)
-    real = services.codes_expire_due
+    before = last_event_id()
+    settings.KEYLINE_EXPIRY_PARTITIONS = 3
+    current_app.conf.task_always_eager = True
+    try:
+        answer = tasks.codes_expire_due_task.apply().get()
+    finally:
+        current_app.conf.task_always_eager = False
 
-    def failing(**kwargs):
-        if kwargs["partition"] == (1, 2):
-            raise RuntimeError("partition 1 broke")
-        return real(**kwargs)
-
-    monkeypatch.setattr(services, "codes_expire_due", failing)
-
-    with pytest.raises(RuntimeError, match="partition 1 broke"):
-        codes_expire_due_parallel(workers=2)
-
-    recorded = set(Code.objects.filter(status=CodeState.EXPIRED).values_list("pk", flat=True))
-    in_partition_0 = {
-        pk
-        for pk, unit_id in Code.objects.filter(pk__in=[c.pk for c in due["expired"]]).values_list("pk", "unit_id")
-        if (unit_id if unit_id is not None else pk) % 2 == 0
-    }
-    assert 0 < len(in_partition_0) < 70
-    assert recorded == in_partition_0
-    monkeypatch.setattr(services, "codes_expire_due", real)
-    assert codes_expire_due_parallel(workers=2).expired == 70 - len(in_partition_0)
+    assert answer == {"partitions": 3}
+    assert_each_change_recorded_once(due, before)

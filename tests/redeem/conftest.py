@@ -88,6 +88,6 @@ def redeem(client: Client, code: str, hardware_id: str | None = None, unit=None)
 
 def state_of(code: Code, now=None) -> str:
     """The code's state as the database has it now (never a stale instance's)."""
-    from codes.selectors import code_state
+    from codes.rules import code_state
 
     return code_state(Code.objects.get(pk=code.pk), now)

@@ -11,9 +11,7 @@ from django.utils import timezone
 
 from audit.models import Action, Event
 from cms.errors import DomainError, PermissionDenied
-from codes.mail_tasks import codes_mail_build
-from codes.mailing import codes_send_by_email
-from codes.services import code_attach, code_revoke
+from codes.services import code_attach, code_revoke, codes_mail_build, codes_send_by_email
 from tests import factories
 
 

@@ -2,7 +2,7 @@
 
 from email import message_from_bytes, policy
 
-from codes.mailing import codes_send_by_email
+from codes.services import codes_send_by_email
 
 
 def test_given_a_real_smtp_server_when_a_code_is_sent_then_the_message_arrives_with_text_and_html(

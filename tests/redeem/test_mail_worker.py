@@ -8,7 +8,7 @@ from celery.contrib.testing.worker import start_worker
 from django.core import mail
 
 from cms.celery import app
-from codes.mailing import codes_send_by_email
+from codes.services import codes_send_by_email
 
 
 @pytest.mark.redis
@@ -30,6 +30,6 @@ def test_given_a_running_worker_when_codes_are_sent_then_the_worker_delivers_the
     assert message.to == ["driver@harvest.example"] and code.display_text in message.body
 
 
-def test_given_a_worker_process_when_it_starts_then_it_imports_the_mail_task_module():
-    # `celery -A cms worker` autodiscovers only `<app>.tasks`; the settings add this module.
-    assert "codes.mail_tasks" in app.conf.imports
+def test_given_a_worker_process_when_it_starts_then_it_knows_the_tasks_the_services_queue():
+    app.loader.import_default_modules()  # what `celery -A cms worker` does on start: autodiscovery
+    assert {"codes.tasks.codes_send_mail_task", "codes.tasks.batch_fill_task"} <= set(app.tasks)

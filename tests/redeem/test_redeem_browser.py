@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings as django_settings
 
 from audit.models import Action, Event
+from codes.cover import unit_is_active
 from tests import factories
-from units.selectors import unit_is_active
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from audit.models import Action, Event
 from codes import text as code_text
+from codes.cover import unit_cover, unit_is_active
 from codes.models import CodeState
-from codes.selectors import code_state
+from codes.rules import code_state
 from codes.services import code_attach, code_release, code_revoke
 from tests import factories
-from units.selectors import unit_cover, unit_is_active
 
 from .conftest import ADDRESS, check, confirm_data, redeem, state_of
 

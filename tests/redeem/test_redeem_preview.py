@@ -10,8 +10,7 @@ from django.utils import timezone
 from cms.actors import ANONYMOUS
 from cms.errors import DomainError
 from codes import text as code_text
-from codes.redeem_preview import redeem_preview
-from codes.services import code_attach, code_redeem, code_release, code_revoke
+from codes.services import code_attach, code_redeem, code_release, code_revoke, redeem_preview
 from tests import factories
 
 

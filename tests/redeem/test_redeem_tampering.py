@@ -10,9 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import Action, Event
+from codes.cover import unit_is_active
 from codes.models import CodeState
 from codes.redeem_forms import CONFIRM_SALT
-from units.selectors import unit_is_active
 
 from .conftest import ADDRESS, check, confirm_data, state_of
 
@@ -84,6 +84,7 @@ def test_given_a_token_signed_for_another_unit_with_the_same_hardware_id_when_co
     )
 
     assert response.status_code == 400
+    assert refused_reasons() == ["confirmation_tampered"]
     assert_nothing_redeemed(shop)
 
 
@@ -91,6 +92,7 @@ def test_given_the_confirmation_when_the_token_is_missing_then_it_is_refused(sho
     response = visitor.post("/redeem/", {**shown, "token": ""})
 
     assert response.status_code == 400
+    assert refused_reasons() == ["confirmation_tampered"]
     assert_nothing_redeemed(shop)
 
 
@@ -113,6 +115,7 @@ def test_given_a_confirmation_shown_to_an_anonymous_visitor_when_a_signed_in_use
     response = customer.post("/redeem/", shown)
 
     assert response.status_code == 400
+    assert refused_reasons() == ["confirmation_tampered"]
     assert_nothing_redeemed(shop)
 
 
@@ -136,4 +139,5 @@ def test_given_a_nul_character_in_a_posted_field_when_confirming_then_it_is_refu
     )
 
     assert response.status_code == (429 if tight else 400)
+    assert refused_reasons() == ["rate_limited" if tight else "confirmation_tampered"]
     assert_nothing_redeemed(shop)

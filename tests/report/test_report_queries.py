@@ -3,8 +3,7 @@ an N+1 fails."""
 
 from django.urls import reverse
 
-from codes.notices import notice_create
-from codes.services import code_attach, code_share
+from codes.services import code_attach, code_share, notice_create
 from tests import factories
 from tests.ui.query_counts import assert_page_queries, assert_queries_do_not_grow
 

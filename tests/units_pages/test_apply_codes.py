@@ -4,12 +4,12 @@ import pytest
 from django.urls import reverse
 
 from audit.models import Action, Event
+from codes.cover import unit_is_active
 from codes.models import Code, CodeState
 from codes.pairing import pair_units_with_codes
-from codes.selectors import code_state
+from codes.rules import code_state
 from codes.services import code_attach, code_share
 from tests import factories
-from units.selectors import unit_is_active
 
 URL = reverse("units:bulk_apply_codes")
 

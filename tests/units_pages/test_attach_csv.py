@@ -3,11 +3,11 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from codes.cover import unit_is_active
 from codes.models import Code
 from codes.services import code_attach, code_share
 from tests import factories
 from units.forms import CSV_MAX_BYTES, CSV_MAX_LINES, parse_attach_csv
-from units.selectors import unit_is_active
 
 URL = reverse("units:attach_csv")
 

@@ -6,11 +6,11 @@ import os
 import pytest
 from django.urls import reverse
 
+from codes.cover import unit_is_active
 from codes.models import Batch
 from codes.services import batch_fill
 from tests import factories
 from tests.factories import PASSWORD
-from units.selectors import unit_is_active
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

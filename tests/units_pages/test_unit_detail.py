@@ -5,9 +5,9 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from codes.cover import unit_timeline
 from codes.services import code_attach, code_release
 from tests import factories
-from units.window_selectors import unit_timeline
 
 
 def given_a_unit_with_a_past(network):

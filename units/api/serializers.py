@@ -27,21 +27,28 @@ class UnitSerializer(serializers.ModelSerializer):
         return "active" if unit.active_now else "deactivated"
 
 
-class UnitDetailSerializer(serializers.Serializer):
-    """A unit with its cover (`units.selectors.unit_cover`): the call a tracking server makes
-    before accepting data from the unit."""
+class UnitDetailSerializer(serializers.ModelSerializer):
+    """A unit with its cover: the call a tracking server makes before accepting data from the unit."""
 
-    hardware_id = serializers.CharField(source="unit.hardware_id")
-    name = serializers.CharField(source="unit.name")
-    device_type = serializers.CharField(source="unit.device_type")
-    owner = AccountRefSerializer(source="unit.owner")
+    # The view sets `unit.cover` (codes.cover.unit_cover) before serializing.
+
+    owner = AccountRefSerializer(read_only=True)
     state = serializers.SerializerMethodField(help_text="active exactly when one of the unit's codes is running now.")
-    covered_until = serializers.DateTimeField(allow_null=True, help_text="End of the last running or scheduled code.")
-    days_left = serializers.IntegerField(help_text="Whole days of cover left.")
-    running = CodeBriefSerializer(allow_null=True, help_text="The code running now, if any.")
-    scheduled = CodeBriefSerializer(many=True, help_text="Codes queued behind it, in order.")
-    created_at = serializers.DateTimeField(source="unit.created_at")
+    covered_until = serializers.DateTimeField(
+        source="cover.covered_until", allow_null=True, help_text="End of the last running or scheduled code."
+    )
+    days_left = serializers.IntegerField(source="cover.days_left", help_text="Whole days of cover left.")
+    running = CodeBriefSerializer(source="cover.running", allow_null=True, help_text="The code running now, if any.")
+    scheduled = CodeBriefSerializer(source="cover.scheduled", many=True, help_text="Codes queued behind it, in order.")
+
+    class Meta:
+        model = Unit
+        fields = [
+            "hardware_id", "name", "device_type", "owner", "state", "covered_until", "days_left", "running",
+            "scheduled", "created_at",
+        ]
+        read_only_fields = fields
 
     @extend_schema_field(serializers.ChoiceField(choices=UNIT_STATES))
-    def get_state(self, cover) -> str:
-        return "active" if cover.is_active else "deactivated"
+    def get_state(self, unit) -> str:
+        return "active" if unit.cover.is_active else "deactivated"

@@ -1,11 +1,11 @@
 from django.core.management.base import BaseCommand
 
-from codes.services import codes_expire_due_parallel
+from codes.services import codes_expire_due
 
 
 class Command(BaseCommand):
     help = "Record expirations and starts the clock has decided, and the unit states they change."
 
     def handle(self, *args, **options):
-        run = codes_expire_due_parallel()
+        run = codes_expire_due()
         self.stdout.write(f"expired {run.expired}, started {run.started}, units changed {run.units_changed}")

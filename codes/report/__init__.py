@@ -1,0 +1,1 @@
+"""The activation-code report: the audit log, filtered and exported, scoped to the user's branch."""
