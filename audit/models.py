@@ -33,6 +33,17 @@ class Action(models.TextChoices):
     CODE_SENT = "code_sent", _("Code sent by e-mail")
 
 
+def reference(to, verbose_name, *, related_name="+", **options) -> models.ForeignKey:
+    """A reference from an entry to what it names: by id, without a database constraint (ADR 8:
+    the entries are written in the transaction that locked those rows; PROTECT still keeps
+    anything with history from being deleted through the application). `db_index=False` where
+    one of the (column, time) indexes below leads with the column."""
+    return models.ForeignKey(
+        to, on_delete=models.PROTECT, db_constraint=False, null=True, blank=True, related_name=related_name,
+        verbose_name=verbose_name, **options,
+    )
+
+
 class EventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AuditLogIsAppendOnly("audit events are never updated")
@@ -56,51 +67,17 @@ class Event(models.Model):
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     # Who: a user, or nobody (the system, or an anonymous visitor of the redemption page:
     # actor_label tells which).
-    # db_index=False on actor, account, from_account, code and unit: each leads one of the
-    # (column, occurred_at) indexes below, which answer any lookup on the column alone (migration
-    # 0004). The log takes thousands of rows a second from the jobs: one index less, one write less.
-    #
-    # db_constraint=False on every reference (migration 0005), as django-simple-history does for
-    # its historical records: the entries are written only by `audit.services`, inside the
-    # transaction that changed (and locked) the rows they name, mostly copied from those rows by
-    # INSERT ... SELECT. The database's foreign-key checks ran once per reference per entry at
-    # commit (a lock on each code, unit and account named): twice the cost of writing the entry
-    # itself, about 40% of generating a batch and 20% of the expiry job. PROTECT still stands,
-    # enforced by Django's deletion collector: a code, unit, account, user or batch with history
-    # cannot be deleted through the application (tests/audit/test_references.py).
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, db_constraint=False, null=True, blank=True, related_name="+",
-        verbose_name=_("actor"), db_index=False,
-    )
+    actor = reference(settings.AUTH_USER_MODEL, _("actor"), db_index=False)
     actor_label = models.CharField(_("actor"), max_length=150)
-    actor_account = models.ForeignKey(
-        "cms.Account", on_delete=models.PROTECT, db_constraint=False, null=True, blank=True, related_name="+",
-        verbose_name=_("actor's account"),
-    )
+    actor_account = reference("cms.Account", _("actor's account"))
     # The account whose part of the tree the event belongs to (the code's holder after the
     # change, or the unit's owner); the report is scoped on it and on from_account.
-    account = models.ForeignKey(
-        "cms.Account", on_delete=models.PROTECT, db_constraint=False, null=True, blank=True, related_name="+", verbose_name=_("account"),
-        db_index=False,
-    )
-    from_account = models.ForeignKey(
-        "cms.Account", on_delete=models.PROTECT, db_constraint=False, null=True, blank=True, related_name="+", verbose_name=_("from"),
-        db_index=False,
-    )
-    to_account = models.ForeignKey(
-        "cms.Account", on_delete=models.PROTECT, db_constraint=False, null=True, blank=True, related_name="+", verbose_name=_("to")
-    )
-    code = models.ForeignKey(
-        "codes.Code", on_delete=models.PROTECT, db_constraint=False, null=True, blank=True, related_name="events", verbose_name=_("code"),
-        db_index=False,
-    )
-    unit = models.ForeignKey(
-        "units.Unit", on_delete=models.PROTECT, db_constraint=False, null=True, blank=True, related_name="events", verbose_name=_("unit"),
-        db_index=False,
-    )
-    batch = models.ForeignKey(
-        "codes.Batch", on_delete=models.PROTECT, db_constraint=False, null=True, blank=True, related_name="events", verbose_name=_("batch")
-    )
+    account = reference("cms.Account", _("account"), db_index=False)
+    from_account = reference("cms.Account", _("from"), db_index=False)
+    to_account = reference("cms.Account", _("to"))
+    code = reference("codes.Code", _("code"), related_name="events", db_index=False)
+    unit = reference("units.Unit", _("unit"), related_name="events", db_index=False)
+    batch = reference("codes.Batch", _("batch"), related_name="events")
     activated_at = models.DateTimeField(_("activation"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     period_days = models.PositiveSmallIntegerField(_("period (days)"), null=True, blank=True)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 
 from cms.models import Account
+from cms.selectors import active_account
 
 from .models import Event
 
@@ -19,8 +20,8 @@ def events_visible_to(user) -> QuerySet[Event]:
     database can use the (account, occurred_at) and (from_account, occurred_at) indexes and no
     account row is joined for the scoping.
     """
-    account = getattr(user, "account", None)
-    if account is None or not account.is_active:
+    account = active_account(user)
+    if account is None:
         return Event.objects.none()
     subtree = Account.objects.filter(path__startswith=account.path).values("pk")
     return Event.objects.filter(Q(account_id__in=subtree) | Q(from_account_id__in=subtree))

@@ -62,11 +62,9 @@ def api_tokens_of(user):
 
 
 # --- what a key stands for, in the cache ------------------------------------------------------
-# Every API call looks its key up; the answer (the token, its user and the user's account, as
-# plain field values) is kept in Django's cache, one key per token, for at most
-# KEYLINE_TOKEN_CACHE_SECONDS. The services that change tokens, users or accounts drop the
-# entries they touch once they commit (`tokens_forget`); the timeout bounds a lookup
-# that raced such a change, or a change made outside the services (the admin site).
+# A key's lookup (token, user and account, as plain field values) stays in the cache for at most
+# KEYLINE_TOKEN_CACHE_SECONDS (ADR 26). The services that change them drop it (`tokens_forget`);
+# the timeout bounds a lookup that raced a change, or a change made elsewhere (the admin site).
 
 
 def _token_key(key_hash: str) -> str:

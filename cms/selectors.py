@@ -5,10 +5,17 @@ from django.db.models import Q, QuerySet
 from .models import Account
 
 
+def active_account(user) -> Account | None:
+    """The account a user works in, or None when there is none or it is disabled: every read of
+    the window starts from it, and sees nothing without it."""
+    account = getattr(user, "account", None)
+    return account if account is not None and account.is_active else None
+
+
 def accounts_visible_to(user) -> QuerySet[Account]:
     """The user's account and everything below it (one indexed prefix query)."""
-    account = getattr(user, "account", None)
-    if account is None or not account.is_active:
+    account = active_account(user)
+    if account is None:
         return Account.objects.none()
     return Account.objects.filter(path__startswith=account.path)
 
@@ -26,12 +33,9 @@ def branch_ids(account: Account) -> tuple[int, list[int] | None]:
     """The provider's id and the ids of `account` and every account below it, in one small
     query, remembered on the account object (a request reads its user's account once).
 
-    Why the ids rather than a subquery: with `holder_id IN (SELECT ... path LIKE ...)` the
-    planner cannot know how many codes a branch holds, guesses a handful and fetches and sorts
-    all of them (45 ms for a sub-reseller's 24,000 live codes at 1M codes); given the ids, it
-    reads the column statistics and walks the provider's live-codes index in the window's
-    order instead (10 ms, issue 7). A branch of more than BRANCH_IDS_LIMIT accounts gives None:
-    the caller then names it by a subquery."""
+    Ids rather than a subquery, so the planner can estimate how many codes the branch holds and
+    walk the live-codes index in the window's order (ADR 5). A branch of more than
+    BRANCH_IDS_LIMIT accounts gives None: the caller then names it by a subquery."""
     cached = account.__dict__.get("_branch_ids")
     if cached is None:
         rows = list(

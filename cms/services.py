@@ -31,17 +31,22 @@ def account_create(*, actor, parent: Account, name: str, kind: str, time_zone: s
         raise DomainError(_("An account below the provider is a reseller or a customer."), code="validation_error")
     if parent.is_customer:
         raise DomainError(_("A customer has no accounts below it."), code="validation_error")
+    name, time_zone = _name_and_zone(name, time_zone or parent.time_zone)
+    with transaction.atomic():
+        parent = Account.objects.select_for_update().get(pk=parent.pk)
+        return Account.objects.add_child(parent, {"name": name, "kind": kind, "time_zone": time_zone})
+
+
+def _name_and_zone(name: str, time_zone: str) -> tuple[str, str]:
+    """An account's name and time zone as given, checked."""
     name = (name or "").strip()
     if not name:
         raise DomainError(_("An account needs a name."), code="validation_error")
-    time_zone = time_zone or parent.time_zone
     try:
         validate_time_zone(time_zone)
     except ValidationError:
         raise DomainError(_("%(value)s is not a known time zone.") % {"value": time_zone}, code="validation_error")
-    with transaction.atomic():
-        parent = Account.objects.select_for_update().get(pk=parent.pk)
-        return Account.objects.add_child(parent, {"name": name, "kind": kind, "time_zone": time_zone})
+    return name, time_zone
 
 
 def user_create(
@@ -129,13 +134,7 @@ def account_update(*, actor, account: Account, name: str, time_zone: str) -> Acc
     zone; `account_updated` tells the apps that keep copies, under the account's lock."""
     scope = require_admin(actor)
     in_scope(scope, account)
-    name = (name or "").strip()
-    if not name:
-        raise DomainError(_("An account needs a name."), code="validation_error")
-    try:
-        validate_time_zone(time_zone)
-    except ValidationError:
-        raise DomainError(_("%(value)s is not a known time zone.") % {"value": time_zone}, code="validation_error")
+    name, time_zone = _name_and_zone(name, time_zone)
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
         before = {"name": account.name, "time_zone": account.time_zone}

@@ -9,13 +9,15 @@ from datetime import datetime
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from cms.selectors import active_account
+
 from .models import Batch, CodeState
 from .selectors import codes_visible_to, state_q
 
 
 def batches_visible_to(user) -> QuerySet[Batch]:
-    account = getattr(user, "account", None)
-    if account is None or not account.is_active:
+    account = active_account(user)
+    if account is None:
         return Batch.objects.none()
     if account.depth == 1:
         return Batch.objects.filter(provider_id=account.pk)

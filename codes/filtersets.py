@@ -9,7 +9,7 @@ import functools
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,8 +19,9 @@ from cms.web.filters import AccountChoiceFilter, CheckboxList, DayRangeWidget, F
 from units.models import Unit, normalize_hardware_id
 
 from . import text as code_text
-from .models import Batch, Code, CodeState
-from .selectors import codes_visible_to, states_q
+from .batch_selectors import batches_visible_to
+from .models import Code, CodeState
+from .selectors import states_q
 
 #: The working view: codes that can still do something. Expired and revoked codes show only
 #: when the filter asks for them (invariant 7: they stay in the database for reports).
@@ -73,14 +74,7 @@ class CodeFilterSet(django_filters.FilterSet):
             accounts.only("pk", "name", "depth", "path").order_by("path") if accounts is not None else None
         )
         self.filters["holder"].extra["top"] = account.depth if account is not None else 1
-        if account is None or not account.is_active:
-            batches = Batch.objects.none()
-        elif account.depth == 1:
-            batches = Batch.objects.filter(provider_id=account.pk)
-        else:
-            # Resellers see the batches their codes came from, nothing else of the provider's:
-            # one EXISTS probe per batch (few), not a DISTINCT over the branch's codes.
-            batches = Batch.objects.filter(Exists(codes_visible_to(user).filter(batch_id=OuterRef("pk"))))
+        batches = batches_visible_to(user)
         # Read once per request, when the form first checks or shows either list.
         offered = functools.cache(lambda: list(batches.only("pk", "quantity", "period_days").order_by("-pk")))
         self.filters["batch"].extra["choices"] = lambda: [(batch.pk, str(batch)) for batch in offered()]

@@ -1,4 +1,4 @@
-"""The "send by e-mail" bulk action of the codes window (issue 5).
+"""The "send by e-mail" bulk action of the codes window.
 
 The window's bulk bar posts the selected codes as `pk` values (or links here with
 `?pk=1&pk=2`); this page shows them with the form (recipient, message, language, one e-mail per

@@ -68,16 +68,13 @@ class Batch(models.Model):
 
 
 class Code(models.Model):
-    # On PostgreSQL in collation "C" (migration 0009, not in Django's model state): the unique
-    # index then also serves prefix search and the sort by code, and the varchar_pattern_ops
-    # index Django would add beside it is dropped. An AlterField of this column would bring that
-    # index back: drop it again in the same migration.
+    # Collation "C" on PostgreSQL (ADR 3; migration 0009, not in Django's model state): the unique
+    # index also serves prefix search and the sort. An AlterField of this column brings back the
+    # varchar_pattern_ops index Django adds: drop it again in the same migration.
     text = models.CharField(_("code"), max_length=code_text.LENGTH, unique=True)
     provider = models.ForeignKey("cms.Account", on_delete=models.PROTECT, related_name="+")
-    # db_index=False on batch, holder and unit: the composite indexes below lead with each of these
-    # columns (code_batch_status, code_holder_status / code_holder_batch, code_unit_position) and
-    # answer every lookup a single-column index would, including the foreign-key checks. Each
-    # index less is one entry less to write on every status change (migration 0004).
+    # db_index=False on batch, holder and unit: a composite index below leads with each column and
+    # answers its lookups and foreign-key checks; one entry less per status change (ADR 2).
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="codes", db_index=False)
     # Copied from the batch when generated (they never change), so the window filters and the
     # state rules read one table.
@@ -144,9 +141,8 @@ class Code(models.Model):
             models.Index(fields=["batch", "status"], name="code_batch_status"),
             models.Index(fields=["expires_at"], name="code_expires_at"),
             models.Index(fields=["activated_at"], name="code_activated_at"),
-            # No index on period_days: three or four periods split the codes in large shares, and
-            # the window's period filter walks an expiry index in order (EXPLAIN, bench/explain.py);
-            # the index only cost every write (about 6% of the expiry job, issue 7).
+            # No index on period_days: a few periods split the codes in large shares and the period
+            # filter walks an expiry index in order, so it would only cost every write (ADR 2).
             # The expiry job's two scans touch only live rows.
             models.Index(
                 fields=["expires_at"], condition=Q(status__in=["running", "released"]), name="code_live_expiry"
@@ -171,12 +167,8 @@ class Code(models.Model):
                 condition=Q(status__in=["available", "scheduled", "running", "released"]),
                 name="code_live_by_expiry",
             ),
-            # A reseller's codes on units, in expiry order: the window's "running" (and
-            # "scheduled") view for an account below the provider reads the branch's holders'
-            # ranges in order. Without it PostgreSQL combined the holder index with the expiry
-            # index over every future expiry (100,000 entries at 1M codes): 7-11 ms of its CPU
-            # per page instead of 0.5 ms (docs/BENCHMARKS-notes.md, eighth round). A code enters
-            # it only when applied; leaving the two states adds nothing to a write.
+            # A reseller's "running" and "scheduled" views read the branch's holders' ranges in
+            # expiry order (ADR 2). A code enters it only when applied.
             models.Index(
                 fields=["holder", "expires_at"],
                 condition=Q(status__in=["running", "scheduled"]),

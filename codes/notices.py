@@ -21,6 +21,8 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from cms.selectors import active_account
+
 from .models import ExpiryNotice, NoticeSeen
 from .selectors import codes_visible_to
 
@@ -58,8 +60,8 @@ def expiry_window(days: int, *, now: datetime, zone: ZoneInfo) -> ExpiryWindow:
 
 def notices_of(user) -> QuerySet[ExpiryNotice]:
     """The notices of the user's own account."""
-    account = getattr(user, "account", None)
-    if account is None or not account.is_active:
+    account = active_account(user)
+    if account is None:
         return ExpiryNotice.objects.none()
     return ExpiryNotice.objects.filter(account_id=account.pk)
 

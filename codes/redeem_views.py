@@ -1,4 +1,4 @@
-"""The redemption page: public, and the same page for signed-in customers (issue 5).
+"""The redemption page: public, and the same page for signed-in customers.
 
 Two steps. "check" validates the form and shows what redeeming would do
 (`codes.services.redeem_preview`) with a signed, time-stamped token; "confirm" verifies the token

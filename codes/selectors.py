@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from cms.selectors import branch_holder_ids, branch_ids
+from cms.selectors import active_account, branch_holder_ids, branch_ids
 
 from .models import Code, CodeState
 
@@ -19,9 +19,8 @@ def state_q(state: str, now: datetime | None = None, prefix: str = "", *, on_uni
 
     `on_unit=True`: the caller restricts the recorded status to running or scheduled, which the
     check constraint `code_on_unit_has_position` ties to a unit, so the running and scheduled
-    conditions leave out `unit IS NOT NULL`. Said twice, it made PostgreSQL combine the unit
-    index with the live-codes one and sort every running code (60 ms at 1M codes) instead of
-    walking the live codes in expiry order (0.4 ms)."""
+    conditions leave out `unit IS NOT NULL`: said twice, it misleads the planner into sorting
+    every running code instead of walking the live codes in expiry order (ADR 1)."""
     now = now or timezone.now()
 
     def q(**kwargs):
@@ -91,9 +90,8 @@ def with_state(queryset: QuerySet[Code], now: datetime | None = None) -> QuerySe
 def for_code_table(queryset: QuerySet[Code]) -> QuerySet[Code]:
     """The codes as the Codes window's table reads them (`codes.tables.CodeTable`): only the
     fields its columns show, and the unit's, holder's and batch's values it shows as columns of
-    the code's row (`unit_name`, `holder_name`, `batch_unit_price`, ...). A page of codes with
-    their three related objects was 200 model instances and 45 values a row; this is one
-    instance and 17 values a row, in the same single query."""
+    the code's row (`unit_name`, `holder_name`, `batch_unit_price`, ...): one model instance a
+    row rather than four, in one query (ADR 27)."""
     return queryset.only(
         "text", "period_days", "activated_at", "expires_at", "unit_id", "holder_id", "batch_id"
     ).annotate(
@@ -104,17 +102,15 @@ def for_code_table(queryset: QuerySet[Code]) -> QuerySet[Code]:
 
 def codes_visible_to(user) -> QuerySet[Code]:
     """Codes held by the user's account or anything below it (DOMAIN.md, "Holder")."""
-    account = getattr(user, "account", None)
-    if account is None or not account.is_active:
+    account = active_account(user)
+    if account is None:
         return Code.objects.none()
     if account.depth == 1:
         # A provider sees its whole tree: the provider column is cheaper than the path join.
         return Code.objects.filter(provider_id=account.pk)
-    # `holder_id IN (the branch's ids)`, not a join on the path: the planner then reads the codes
-    # through the holder indexes instead of walking every code and probing its holder. The
-    # provider condition is redundant (a branch lies inside one provider's tree) but lets the
-    # window's ordered walk use the provider's live-codes index (`code_live_by_expiry`). Both
-    # are literal ids where the branch is small enough (see `cms.selectors.branch_ids`).
+    # The branch's ids, not a join on the path, so the planner reads through the holder indexes.
+    # The provider condition is redundant but lets the window's ordered walk use the provider's
+    # live-codes index (ADR 5).
     provider_id, _ids = branch_ids(account)
     return Code.objects.filter(provider_id=provider_id, holder_id__in=branch_holder_ids(account))
 

@@ -2,7 +2,7 @@
 the cache so two ticks never run it side by side (the services would be safe anyway: row locks).
 The tasks a service queues itself, after its commit, live beside it and are registered here."""
 
-from contextlib import contextmanager
+import functools
 
 from celery import group, shared_task
 from django.conf import settings
@@ -16,15 +16,24 @@ from .services.mail import codes_send_mail_task  # noqa: F401
 LOCK_SECONDS = 15 * 60
 
 
-@contextmanager
-def _single_run(name: str):
-    key = f"task-lock:{name}"
-    acquired = cache.add(key, "1", LOCK_SECONDS)
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            cache.delete(key)
+def single_run(name):
+    """A beat job that skips a run while another run holds its lock (`name`, or a function of the
+    job's arguments giving it)."""
+
+    def decorate(job):
+        @functools.wraps(job)
+        def run(*args, **kwargs):
+            key = f"task-lock:{name(*args, **kwargs) if callable(name) else name}"
+            if not cache.add(key, "1", LOCK_SECONDS):
+                return {"skipped": True}
+            try:
+                return job(*args, **kwargs)
+            finally:
+                cache.delete(key)
+
+        return run
+
+    return decorate
 
 
 @shared_task
@@ -39,25 +48,19 @@ def codes_expire_due_task() -> dict:
 
 
 @shared_task
+@single_run(lambda k, n: "codes_expire_due" if n == 1 else f"codes_expire_due:{k}/{n}")
 def codes_expire_partition_task(k: int, n: int) -> dict:
-    with _single_run("codes_expire_due" if n == 1 else f"codes_expire_due:{k}/{n}") as acquired:
-        if not acquired:
-            return {"skipped": True}
-        run = services.codes_expire_due(partition=(k, n))
-        return {"expired": run.expired, "started": run.started, "units_changed": run.units_changed}
+    run = services.codes_expire_due(partition=(k, n))
+    return {"expired": run.expired, "started": run.started, "units_changed": run.units_changed}
 
 
 @shared_task
+@single_run("codes_archive_expired")
 def codes_archive_expired_task() -> dict:
-    with _single_run("codes_archive_expired") as acquired:
-        if not acquired:
-            return {"skipped": True}
-        return {"archived": services.codes_archive_expired()}
+    return {"archived": services.codes_archive_expired()}
 
 
 @shared_task
+@single_run("notices_mail_due")
 def notices_mail_due_task() -> dict:
-    with _single_run("notices_mail_due") as acquired:
-        if not acquired:
-            return {"skipped": True}
-        return {"sent": services.notices_mail_due()}
+    return {"sent": services.notices_mail_due()}

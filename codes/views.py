@@ -25,7 +25,7 @@ SHARE = BulkAction(gettext_lazy("Share"), "codes:bulk_share")
 RECALL = BulkAction(gettext_lazy("Recall"), "codes:bulk_recall", "outline-secondary")
 RELEASE = BulkAction(gettext_lazy("Release"), "codes:bulk_release", "outline-warning")
 REVOKE = BulkAction(gettext_lazy("Revoke"), "codes:bulk_revoke", "outline-danger", needs_provider_admin=True)
-# The redemption helper's page (issue 5); it takes the ticked codes, not "all matching".
+# Its page takes the ticked codes only, not "all matching".
 SEND = BulkAction(gettext_lazy("Send by e-mail"), "mail:send", "outline-dark", selected_only=True)
 
 

@@ -6,13 +6,12 @@ from django.utils.translation import gettext_lazy as _
 
 class Unit(models.Model):
     """A tracker. Whether it is active is decided by its codes and the clock (see
-    `units.selectors.unit_is_active`); `is_active` caches what the service layer last recorded
+    `codes.cover.unit_is_active`); `is_active` caches what the service layer last recorded
     and is written by nothing else.
     """
 
     # db_index=False: unit_provider_active and the unique (provider, hardware_id) lead with the
-    # provider, unit_owner_name with the owner; they answer any lookup on either column alone
-    # (migration 0003).
+    # provider, unit_owner_name with the owner; they answer any lookup on either column (ADR 2).
     provider = models.ForeignKey(
         "cms.Account", on_delete=models.PROTECT, related_name="+", verbose_name=_("provider"), db_index=False
     )

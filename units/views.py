@@ -27,6 +27,7 @@ from codes import services as code_services
 from codes.cover import codes_seen_by, masked_code, unit_history, unit_timeline, units_for_window
 from codes.models import Code, CodeState
 from codes.pairing import LineError, available_periods, pair_units_with_codes, resolve_csv_lines
+from codes.ratelimits import client_address
 from codes.selectors import codes_visible_to
 from codes.text import display
 
@@ -126,6 +127,14 @@ def _attached_message(attached: list[Code]) -> str:
     return " ".join(parts)
 
 
+def _attach(request, pairs: list[tuple[int, int]]) -> list[Code]:
+    """Put the confirmed codes on their units: (unit id, code id) pairs, all or nothing."""
+    return code_services.codes_attach(
+        pairs=[(code_id, unit_id) for unit_id, code_id in pairs], actor=request.user,
+        client_address=client_address(request),
+    )
+
+
 def _posted_pairs(data) -> list[tuple[int, int]]:
     """`pair` values are "unit id:code id" as shown on the confirmation page."""
     pairs = []
@@ -213,11 +222,7 @@ class UnitApplyCodesView(BulkActionView):
         if matching != len(set(code_ids)):
             raise Http404
         try:
-            attached = code_services.codes_attach(
-                pairs=[(code_id, unit_id) for unit_id, code_id in pairs],
-                actor=request.user,
-                client_address=request.META.get("REMOTE_ADDR"),
-            )
+            attached = _attach(request, pairs)
         except DomainError as error:
             context["error"] = error
             return render(request, self.template_name, context, status=409)
@@ -272,11 +277,7 @@ class UnitAttachCsvView(AccountRequiredMixin, View):
         if len(units) != len({u for u, _c in pairs}) or len(codes) != len({c for _u, c in pairs}):
             raise Http404
         try:
-            attached = code_services.codes_attach(
-                pairs=[(code_id, unit_id) for unit_id, code_id in pairs],
-                actor=request.user,
-                client_address=request.META.get("REMOTE_ADDR"),
-            )
+            attached = _attach(request, pairs)
         except DomainError as error:
             line_of = {}
             for (_unit_id, code_id), line in zip(pairs, lines, strict=False):

@@ -1,14 +1,11 @@
 """Streaming exports of a filtered queryset, so a million rows never sit in memory at once.
 
-A window declares its export once, as a list of `ExportColumn`s: each names the values it reads
-and how they become its cell. The rows are read as plain values (`values_list`, never model
-instances) from a server-side cursor, in chunks, and every cell goes through `_cells`. CSV
-streams as it is written; XLSX is written by openpyxl's write-only workbook (rows go straight to
-a temporary file) and then streamed from that file.
-
-A time is read as the database writes it in the export's time zone (`local_time`, through
-Django's `Trunc` with that zone): Django loads an aware datetime by parsing its text in Python
-(Django ticket #36960), which for two times a row cost as much as all the rest of the row.
+A window declares its export once, as a list of `ExportColumn`s: the values each reads and how
+they become its cell. Rows are read as plain values from a server-side cursor, in chunks, and
+every cell goes through `_cells`. CSV streams as it is written; XLSX goes through openpyxl's
+write-only workbook and a temporary file. Times are read as text in the export's zone
+(`local_time`): loading aware datetimes in Python (Django ticket #36960) would cost most of an
+export's CPU (ADR 30).
 """
 
 import csv
@@ -135,9 +132,8 @@ def _rows(queryset, columns: list[ExportColumn]) -> Iterator[list]:
 
 
 def _csv_pieces(queryset, columns: list[ExportColumn], zone, language) -> Iterator[str]:
-    # The body streams after the view has returned, when the middleware has already reset the
-    # time zone and language: keep the request's own while writing. Rows are written a chunk at
-    # a time, so the server sends a few large pieces rather than a million small ones.
+    # The body streams after the middleware has reset the time zone and language: keep the
+    # request's own. A chunk of rows per piece: a few large pieces, not a million small ones.
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     with timezone.override(zone), translation.override(language):

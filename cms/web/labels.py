@@ -6,9 +6,8 @@ and the account, user and share forms). It takes the name and depth, not an `Acc
 Codes window's holder filter can label plain `values_list` rows without building model instances.
 """
 
-#: One level of indent. An em dash and a space rather than non-breaking spaces: it reads the
-#: same in a `<select>`, in plain text and in any font, where runs of NBSP look like nothing at
-#: all in some fonts (and a label's leading spaces are easy to lose when copied or stripped).
+#: One level of indent. An em dash, not non-breaking spaces: it reads the same in a `<select>`,
+#: in plain text and in every font, and survives copying and stripping.
 INDENT = "— "
 
 

@@ -51,7 +51,7 @@ class BulkAction:
 
     @property
     def url(self) -> str | None:
-        """The action's URL, or None while the page that handles it does not exist yet."""
+        """The action's URL, or None when no route has its name (the button is then left out)."""
         try:
             return reverse(self.url_name)
         except NoReverseMatch:

@@ -66,6 +66,16 @@ def _code_not_found() -> NotFound:
     return NotFound(_("No such code in your part of the network."))
 
 
+def post_action(*, detail: bool, operation_id: str, summary: str, request, answer, description: str | None = None):
+    """A POST action on codes, idempotent, with its schema (the code in the path when `detail`)."""
+    schema = extend_schema(
+        operation_id=operation_id, summary=summary, description=description,
+        parameters=[CODE_PARAMETER, IDEMPOTENCY_KEY] if detail else [IDEMPOTENCY_KEY],
+        request=request, responses={200: answer, **errors(404, 409, 415, 422)},
+    )
+    return lambda method: schema(action(detail=detail, methods=["post"])(idempotent(method)))
+
+
 def code_for(user, typed: str) -> Code:
     """The code the caller names, inside the caller's part of the network."""
     canonical = code_text.normalize(typed)
@@ -155,17 +165,12 @@ class CodeViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     def _answer(self, code: Code) -> Response:
         return Response(CodeSerializer(code_for(self.request.user, code.text)).data)
 
-    @extend_schema(
-        operation_id="codes_attach",
-        summary="Attach a code to a unit",
+    @post_action(
+        detail=True, operation_id="codes_attach", summary="Attach a code to a unit",
         description="Starts now when the unit has no running code; otherwise the code is scheduled to start "
         "exactly when the unit's cover ends.",
-        parameters=[CODE_PARAMETER, IDEMPOTENCY_KEY],
-        request=AttachSerializer,
-        responses={200: CodeSerializer, **errors(404, 409, 415, 422)},
+        request=AttachSerializer, answer=CodeSerializer,
     )
-    @action(detail=True, methods=["post"])
-    @idempotent
     def attach(self, request, code=None):
         serializer = AttachSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -174,30 +179,20 @@ class CodeViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         code_attach(code=found, unit=unit, actor=request.user, client_address=client_address(request))
         return self._answer(found)
 
-    @extend_schema(
-        operation_id="codes_release",
-        summary="Release a code from its unit",
+    @post_action(
+        detail=True, operation_id="codes_release", summary="Release a code from its unit",
         description="A running code keeps its clock (nothing is refunded); a scheduled one becomes available.",
-        parameters=[CODE_PARAMETER, IDEMPOTENCY_KEY],
-        request=None,
-        responses={200: CodeSerializer, **errors(404, 409, 415, 422)},
+        request=None, answer=CodeSerializer,
     )
-    @action(detail=True, methods=["post"])
-    @idempotent
     def release(self, request, code=None):
         found = self.get_object()
         code_release(code=found, actor=request.user)
         return self._answer(found)
 
-    @extend_schema(
-        operation_id="codes_revoke",
-        summary="Revoke a code that never started (provider admins)",
-        parameters=[CODE_PARAMETER, IDEMPOTENCY_KEY],
-        request=RevokeSerializer,
-        responses={200: CodeSerializer, **errors(404, 409, 415, 422)},
+    @post_action(
+        detail=True, operation_id="codes_revoke", summary="Revoke a code that never started (provider admins)",
+        request=RevokeSerializer, answer=CodeSerializer,
     )
-    @action(detail=True, methods=["post"])
-    @idempotent
     def revoke(self, request, code=None):
         serializer = RevokeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -205,17 +200,12 @@ class CodeViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         code_revoke(code=found, actor=request.user, reason=serializer.validated_data["reason"])
         return self._answer(found)
 
-    @extend_schema(
-        operation_id="codes_share",
-        summary="Share codes with an account below their holder",
+    @post_action(
+        detail=False, operation_id="codes_share", summary="Share codes with an account below their holder",
         description="All or nothing: when any code is refused, nothing changes and the error lists every "
         "refused code.",
-        parameters=[IDEMPOTENCY_KEY],
-        request=ShareSerializer,
-        responses={200: BulkResultSerializer, **errors(404, 409, 415, 422)},
+        request=ShareSerializer, answer=BulkResultSerializer,
     )
-    @action(detail=False, methods=["post"])
-    @idempotent
     def share(self, request):
         serializer = ShareSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -223,16 +213,11 @@ class CodeViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         count = run_bulk(codes_share, data["codes"], request.user, to_account=data["account"])
         return Response({"count": count})
 
-    @extend_schema(
-        operation_id="codes_recall",
-        summary="Recall codes to your own account",
+    @post_action(
+        detail=False, operation_id="codes_recall", summary="Recall codes to your own account",
         description="All or nothing, like share.",
-        parameters=[IDEMPOTENCY_KEY],
-        request=RecallSerializer,
-        responses={200: BulkResultSerializer, **errors(404, 409, 415, 422)},
+        request=RecallSerializer, answer=BulkResultSerializer,
     )
-    @action(detail=False, methods=["post"])
-    @idempotent
     def recall(self, request):
         serializer = RecallSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -241,8 +226,7 @@ class CodeViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
 
 #: The redemption's answer is written by one serializer, made once: `to_representation` keeps no
-#: state, while building a ModelSerializer's fields (which introspects the models) on every
-#: request cost about twenty times as much as writing the answer.
+#: state, and building a ModelSerializer's fields introspects the models on every request.
 _redemption = RedemptionSerializer()
 
 

@@ -6,7 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import Action
-from audit.services import event_build, events_write
 from cms.authentication import tokens_forget
 from cms.errors import DomainError
 from cms.models import Account, ApiToken
@@ -15,6 +14,7 @@ from units.models import Unit
 
 from ..models import Code
 from .locks import lock_codes, lock_units
+from .sharing import move_holder
 
 
 def account_move_customer(*, actor, customer: Account, new_parent: Account, now=None) -> Account:
@@ -60,23 +60,8 @@ def account_move_customer(*, actor, customer: Account, new_parent: Account, now=
         tokens_forget(ApiToken.objects.filter(user__account__path__startswith=customer.path))
         Account.objects.move(customer, new_parent, pos="last-child")
         customer = Account.objects.get(pk=customer.pk)
-        events = []
-        for code in to_hand_over:
-            from_account = code.holder
-            code.holder = customer
-            events.append(
-                event_build(
-                    action=Action.SHARED,
-                    actor=actor,
-                    occurred_at=now,
-                    code=code,
-                    unit_id=code.unit_id,
-                    from_account=from_account,
-                    to_account=customer,
-                    details={"reason": "customer_moved", "new_parent": new_parent.pk},
-                )
-            )
-        if to_hand_over:
-            Code.objects.filter(pk__in=[c.pk for c in to_hand_over]).update(holder=customer)
-        events_write(events)
+        move_holder(
+            to_hand_over, to=customer, action=Action.SHARED, actor=actor, now=now,
+            details={"reason": "customer_moved", "new_parent": new_parent.pk},
+        )
     return customer
