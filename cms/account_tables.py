@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .models import Account, User
 from .selectors import accounts_visible_to
 from .web.filters import AccountChoiceFilter, FilterForm
 from .web.tables import BaseTable, LocalDateTimeColumn
@@ -29,8 +29,9 @@ class UserFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
-        field = self.filters["account"]
-        field.queryset = accounts_visible_to(request.user).order_by("path") if request else User.objects.none()
+        self.filters["account"].field.queryset = (
+            accounts_visible_to(request.user).order_by("path") if request else Account.objects.none()
+        )
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -70,15 +70,16 @@ class CodeFilterSet(django_filters.FilterSet):
         user = getattr(request, "user", None)
         account = getattr(user, "account", None)
         accounts = accounts_visible_to(user) if user is not None else None
-        self.filters["holder"].queryset = (
-            accounts.only("pk", "name", "depth", "path").order_by("path") if accounts is not None else None
-        )
-        self.filters["holder"].extra["top"] = account.depth if account is not None else 1
+        # Set on this instance's fields: a filter's field, once built, is copied with it
+        # (cms.web.filters.AccountChoiceFilter).
+        holder = self.filters["holder"].field
+        holder.queryset = accounts.only("pk", "name", "depth", "path").order_by("path") if accounts is not None else None
+        holder.top = account.depth if account is not None else 1
         batches = batches_visible_to(user)
         # Read once per request, when the form first checks or shows either list.
         offered = functools.cache(lambda: list(batches.only("pk", "quantity", "period_days").order_by("-pk")))
-        self.filters["batch"].extra["choices"] = lambda: [(batch.pk, str(batch)) for batch in offered()]
-        self.filters["period_days"].extra["choices"] = lambda: [
+        self.filters["batch"].field.choices = lambda: [(batch.pk, str(batch)) for batch in offered()]
+        self.filters["period_days"].field.choices = lambda: [
             (days, _("%(days)d days") % {"days": days}) for days in sorted({batch.period_days for batch in offered()})
         ]
         self.now = timezone.now()

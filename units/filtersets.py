@@ -42,8 +42,9 @@ class UnitFilterSet(django_filters.FilterSet):
         super().__init__(data, *args, request=request, **kwargs)
         user = getattr(request, "user", None)
         accounts = accounts_visible_to(user) if user is not None else None
-        self.filters["owner"].queryset = accounts.order_by("path") if accounts is not None else None
-        self.filters["owner"].extra["top"] = getattr(getattr(user, "account", None), "depth", 1)
+        owner = self.filters["owner"].field
+        owner.queryset = accounts.order_by("path") if accounts is not None else None
+        owner.top = getattr(getattr(user, "account", None), "depth", 1)
         self.now = timezone.now()
 
     def noop(self, queryset, name, value):

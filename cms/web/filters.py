@@ -81,6 +81,9 @@ class AccountChoiceField(django_filters.fields.ModelChoiceField):
 
 
 class AccountChoiceFilter(django_filters.ModelChoiceFilter):
-    """Filters by one account of a list labelled as the tree; give it `top` through `extra`."""
+    """Filters by one account of a list labelled as the tree. Give each instance its accounts and
+    `top` on its field (`filterset.filters[name].field`), not on the filter: django-filter builds
+    a field once per filter and copies it with the filter, and describing the API (drf-spectacular)
+    builds the class-level filters' fields, which every later instance would then carry."""
 
     field_class = AccountChoiceField

@@ -37,7 +37,7 @@ class EventFilterSet(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, request=None, **kwargs):
         super().__init__(data, *args, request=request, **kwargs)
-        self.filters["account"].queryset = accounts_visible_to(getattr(request, "user", None))
+        self.filters["account"].field.queryset = accounts_visible_to(getattr(request, "user", None))
 
     def noop(self, queryset, name, value):
         return queryset

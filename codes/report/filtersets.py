@@ -51,9 +51,7 @@ class EventFilterSet(django_filters.FilterSet):
             data = data.copy() if data is not None else {}
             data[TIME_AFTER] = data[TIME_BEFORE] = today
         super().__init__(data, *args, request=request, **kwargs)
-        self.filters["account"].queryset = (
-            accounts_visible_to(user).order_by("path") if user is not None else None
-        )
+        self.filters["account"].field.queryset = accounts_visible_to(user).order_by("path") if user is not None else None
 
     def noop(self, queryset, name, value):
         return queryset

@@ -5,6 +5,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 
+from tests import factories
+from tests.ui.helpers import row_pks
+
 CHECKED_IN = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
 
 
@@ -32,3 +35,27 @@ def test_given_the_docs_pages_when_opened_then_every_asset_is_self_hosted(client
         assert "drf_spectacular_sidecar" in page, url
         for marker in ("cdn.", "unpkg.com", "jsdelivr", "https://"):
             assert marker not in page, (url, marker)
+
+
+def test_given_the_schema_was_described_then_each_user_still_gets_its_own_filter_choices(
+    client, api_for, network
+):
+    # Describing the API builds the form fields of the FilterSets' class-level filters; a list
+    # of choices or accounts built there must not stand in for the one each request reads.
+    assert client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").status_code == 200
+    batch = factories.batch(network.provider_admin, quantity=2, period_days=90)
+
+    client.force_login(network.provider_admin)
+    provider_page = client.get("/codes/", {"batch": batch.pk})
+    assert provider_page.status_code == 200
+    assert len(row_pks(provider_page)) == 2
+    assert "90 days" in provider_page.content.decode()
+
+    api = api_for(network.provider_admin).get("/api/v1/codes/", {"batch": batch.pk})
+    assert api.status_code == 200 and len(api.json()["results"]) == 2
+
+    client.force_login(network.south_admin)
+    south_page = client.get("/codes/").content.decode()
+    assert "South Rentals" in south_page and "North Sales" not in south_page
+    south_units = client.get("/units/").content.decode()
+    assert "South Rentals" in south_units and "North Sales" not in south_units

@@ -1,8 +1,9 @@
 """`states_q` adds an indexable `status IN (...)` to the clock-derived state conditions, so the
-Codes window's first page at a million codes reads its live rows through a partial index
-instead of walking the expired ones (docs/BENCHMARKS-notes.md). The shortcut must never hide a
-row: while the expiry job has not run, the recorded status lags the clock, and every code must
-still be found under the state the clock gives it, for every combination of states."""
+Codes window's first page at a million codes reads its live rows through a partial index instead
+of walking the expired ones (docs/adr/0002-indexes-match-the-window-and-the-jobs.md). The
+shortcut must never hide a row: while the expiry job has not run, the recorded status lags the
+clock, and every code must still be found under the state the clock gives it, for every
+combination of states."""
 
 from itertools import combinations
 
