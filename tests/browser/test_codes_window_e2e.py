@@ -1,4 +1,4 @@
-"""In Chromium, against the live server, the story of issue 3: a provider admin signs in,
+"""In Chromium, against the live server, a clerk's day: a provider admin signs in,
 filters the Codes window, shares a selection with a sub-reseller; the sub-reseller's operator
 applies those codes to two units on the Units page (select, pair, confirm), sees the units turn
 active, opens a unit's timeline, and switches the language."""

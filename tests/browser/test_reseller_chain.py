@@ -1,4 +1,4 @@
-"""In Chromium, against the live server, the reseller chain of issue 4: a reseller signs in and
+"""In Chromium, against the live server, the reseller chain: a reseller signs in and
 sees only its own codes, shares some with its sub-reseller; the sub-reseller signs in and puts
 one on its customer's unit from the Units page; the provider sees the whole chain in the report."""
 

@@ -172,7 +172,7 @@ def test_given_a_batch_that_is_no_batch_id_then_the_filter_is_invalid(window, si
 
 
 def test_given_a_batch_chosen_then_its_list_is_read_once_for_both_checking_and_showing_it(window, signed_in):
-    # The choice is checked against the rows the list shows, not by a second query (issue 7).
+    # The choice is checked against the rows the list shows, not by a second query.
     client = signed_in(window.network.north_admin)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(f"{URL}?batch={window.batch90.pk}")

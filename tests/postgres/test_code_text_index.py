@@ -1,6 +1,6 @@
 """A code's text has one index on PostgreSQL, its unique one, in collation "C" (migration 0009):
 it finds a code by its text, serves the window's prefix search and its sort by code. A second
-index for LIKE would only cost every code written (issue 7)."""
+index for LIKE would only cost every code written."""
 
 import pytest
 from django.db import connection

@@ -1,4 +1,4 @@
-"""Sending codes by e-mail: the service, the task and the bulk-action page (issue 5)."""
+"""Sending codes by e-mail: the service, the task and the bulk-action page."""
 
 import re
 from datetime import timedelta

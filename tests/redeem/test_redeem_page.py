@@ -1,4 +1,4 @@
-"""The redemption page, as an end customer uses it: every answer of issue 5."""
+"""The redemption page, as an end customer uses it: every answer it can give."""
 
 import logging
 from datetime import timedelta
