@@ -80,6 +80,12 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The few templates on the window's hot path (ADR 32): found in each app's jinja2/ folder.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "cms.web.jinja.environment"},
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------------

@@ -1,15 +1,18 @@
 """The table of the Codes window: its columns, their headers and orders. The cells are written by
-its row template (`templates/codes/code_table.html`) from the row `codes.selectors.for_code_table`
-gives, with its unit's, holder's and batch's values as columns: one query per page."""
+its Jinja2 template (`codes/jinja2/codes/code_table.html`) from the row
+`codes.selectors.for_code_table` gives, with its unit's, holder's and batch's values as columns:
+one query per page."""
 
 import django_tables2 as tables
 from django.db.models import F
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from cms.web.tables import BaseTable
 
-from .models import Code
+from .models import Code, CodeState
+from .templatetags.codes_window import days_left_cell, state_badge
 
 #: Numbers are right-aligned, their headers too.
 RIGHT = {"th": {"class": "text-end"}}
@@ -62,5 +65,17 @@ class CodeTable(BaseTable):
 
     @cached_property
     def shown(self) -> dict[str, bool]:
-        """The columns shown, for the row template: a cell shows only when its column does."""
+        """The columns shown, for the template: a cell shows only when its column does."""
         return dict.fromkeys(self.columns.names(), True)
+
+    @cached_property
+    def state_badges(self) -> dict[str, str]:
+        """Each state's badge, made once for the page's rows."""
+        return {state: state_badge(state) for state in CodeState}
+
+    @cached_property
+    def now(self):
+        return timezone.now()
+
+    def days_left_of(self, code) -> str:
+        return days_left_cell(code, self.now)

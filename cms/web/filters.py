@@ -1,16 +1,17 @@
 """The filter column of a window: its form, widgets and filters. Django's own form rendering lays
-it out, with the templates in cms/templates/cms/forms/ and cms/templates/cms/widgets/ (where
-Django's form renderer finds them)."""
+it out, through its Jinja2 renderer (ADR 32), with the templates in cms/jinja2/cms/forms/ and
+cms/jinja2/cms/widgets/."""
 
 import django_filters
 from django import forms
-from django.forms.renderers import DjangoTemplates
+from django.forms.renderers import Jinja2
+from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import DateRangeWidget
 
 from .labels import indented_account_label
 
 
-class FilterFormRenderer(DjangoTemplates):
+class FilterFormRenderer(Jinja2):
     """Django's form renderer, with the filter column's layout of a form and of a field."""
 
     form_template_name = "cms/forms/filter_form.html"
@@ -67,17 +68,33 @@ class DayRangeWidget(DateRangeWidget):
     def __init__(self, attrs=None):
         super().__init__(attrs={"type": "date", **(attrs or {})})
 
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["part_labels"] = [_("from"), _("to")]
+        return context
+
+
+class AccountChoiceIterator(django_filters.fields.ModelChoiceIterator):
+    """The options of an account list from plain rows (id, name, depth) read in one query: no
+    model instance per option and no server-side cursor, which `QuerySet.iterator()` opens on
+    PostgreSQL (three round trips for a list shown on every window)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, name, depth in self.queryset.values_list("pk", "name", "depth"):
+            yield (pk, indented_account_label(name, depth, top=self.field.top))
+
 
 class AccountChoiceField(django_filters.fields.ModelChoiceField):
     """A list of accounts that reads as the tree (`indented_account_label`): `top` is the depth
-    shown flush left."""
+    shown flush left. A chosen id is still checked against, and cleaned from, its queryset."""
+
+    iterator = AccountChoiceIterator
 
     def __init__(self, *args, top: int = 1, **kwargs):
         self.top = top
         super().__init__(*args, **kwargs)
-
-    def label_from_instance(self, account):
-        return indented_account_label(account.name, account.depth, top=self.top)
 
 
 class AccountChoiceFilter(django_filters.ModelChoiceFilter):

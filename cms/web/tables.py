@@ -1,6 +1,6 @@
 """The base of every table in the window (NetBox style): a checkbox column named `pk` for bulk
 actions, and a "select all" box in its header; a compact table under a sticky header with a
-pager that never counts the rows (`templates/generic/table.html`)."""
+pager that never counts the rows (`cms/jinja2/generic/table.html`)."""
 
 import django_tables2 as tables
 from django.urls import reverse

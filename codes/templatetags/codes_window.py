@@ -1,9 +1,8 @@
-"""What a code's cells show, for the Codes window's row template and a code's page."""
+"""What a code's cells show, for the Codes window's table, a batch's page and a code's page."""
 
 from datetime import timedelta
 
 from django import template
-from django.utils import timezone
 from django.utils.html import format_html
 
 from codes.models import CodeState
@@ -30,9 +29,8 @@ def days_left_shown(state: str, remaining: timedelta | None) -> int | None:
     return None if state in (CodeState.EXPIRED, CodeState.REVOKED) else whole_days(remaining)
 
 
-@register.simple_tag
-def days_left_cell(code) -> str:
-    left = days_left_shown(code.state, code.expires_at - timezone.now() if code.expires_at else None)
+def days_left_cell(code, now) -> str:
+    left = days_left_shown(code.state, code.expires_at - now if code.expires_at else None)
     if left is None:
         return "—"
     style = "days-soon" if left <= SOON_DAYS else "days-warn" if left <= WARN_DAYS else ""
