@@ -23,7 +23,7 @@ backlog = 2048
 # The loaded application's objects live as long as the worker: freeze them so the collector
 # stops walking them, and raise the first generation's threshold so a request's short-lived
 # objects mostly die before a collection (ADR 13). Cycles are still collected, less often.
-GC_FIRST_GENERATION_THRESHOLD = int(os.environ.get("GC_FIRST_GENERATION_THRESHOLD", "30000"))
+GC_FIRST_GENERATION_THRESHOLD = int(os.environ.get("GC_FIRST_GENERATION_THRESHOLD", "5000"))
 
 
 def post_worker_init(worker):
