@@ -5,9 +5,9 @@ import logging
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from celery import shared_task
+from celery import group, shared_task
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,9 @@ from .clock import CODE_ENTRY
 from .common import require_provider_admin
 
 logger = logging.getLogger(__name__)
+
+#: Codes written and counted in one transaction by `batch_fill`.
+CHUNK_SIZE = 5000
 
 
 def _validated_batch_terms(*, quantity, period_days, unit_price, currency, use_by, time_zone, now) -> tuple:
@@ -96,42 +99,60 @@ def batch_generate(
             status=Batch.Status.GENERATING,
         )
         if background:
-            transaction.on_commit(lambda: batch_fill_task.delay(batch.pk))
+            transaction.on_commit(lambda: batch_fill_in_worker(batch))
         else:
             batch_fill(batch_id=batch.pk, now=now)
             batch.refresh_from_db()
     return batch
 
 
-def batch_fill(*, batch_id: int, chunk_size: int = 5000, now: datetime | None = None) -> Batch:
+def batch_fill(*, batch_id: int, chunk_size: int = CHUNK_SIZE, now: datetime | None = None) -> Batch:
     """Generate a batch's missing codes in chunks, one transaction each, so progress is visible
-    and a crash resumes where it stopped. Safe to run twice at once: the batch row is locked."""
+    and a crash resumes where it stopped. Several fills of one batch may run at once (the worker
+    runs a group of them, ADR 16): a chunk is written first and counted last, under the batch's
+    lock, and a chunk that no longer fits, or whose use-by deadline the provider's time zone has
+    moved meanwhile, is rolled back."""
     while True:
+        batch = Batch.objects.select_related("created_by__account", "provider").get(pk=batch_id)
+        missing = batch.quantity - batch.generated_count
+        if missing <= 0:
+            return _batch_mark_ready(batch_id)
         with transaction.atomic():
-            # created_by is nullable (an outer join), which PostgreSQL cannot lock. The provider is
-            # locked because its time zone sets the codes' use-by deadline (`account_update` moves
-            # the deadlines of existing codes under the same lock).
-            batch = (
-                Batch.objects.select_for_update(of=("self", "provider"), no_key=True)
-                .select_related("created_by__account", "provider")
-                .get(pk=batch_id)
-            )
-            missing = batch.quantity - batch.generated_count
-            if missing <= 0:
-                if batch.status != Batch.Status.READY:
-                    batch.status = Batch.Status.READY
-                    batch.save(update_fields=["status"])
-                return batch
             moment = now or timezone.now()
             ids = _insert_codes(batch, min(missing, chunk_size))
-            actor = batch.created_by or SYSTEM
             events_insert_for_rows(
-                action=Action.GENERATED, model=Code, copied=CODE_ENTRY, ids=ids, actor=actor, occurred_at=moment
+                action=Action.GENERATED, model=Code, copied=CODE_ENTRY, ids=ids,
+                actor=batch.created_by or SYSTEM, occurred_at=moment,
             )
-            batch.generated_count += len(ids)
-            if batch.generated_count >= batch.quantity:
-                batch.status = Batch.Status.READY
-            batch.save(update_fields=["generated_count", "status"])
+            # The provider is locked because its time zone sets the codes' use-by deadline
+            # (`account_update` moves the deadlines of existing codes under the same lock).
+            locked = Batch.objects.select_for_update(of=("self", "provider"), no_key=True).select_related("provider").get(
+                pk=batch_id
+            )
+            if locked.generated_count + len(ids) > locked.quantity or locked.provider.time_zone != batch.provider.time_zone:
+                transaction.set_rollback(True)
+                continue
+            locked.generated_count += len(ids)
+            if locked.generated_count >= locked.quantity:
+                locked.status = Batch.Status.READY
+            locked.save(update_fields=["generated_count", "status"])
+
+
+def _batch_mark_ready(batch_id: int) -> Batch:
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch_id)
+        if batch.status != Batch.Status.READY and batch.generated_count >= batch.quantity:
+            batch.status = Batch.Status.READY
+            batch.save(update_fields=["status"])
+    return batch
+
+
+def batch_fill_in_worker(batch: Batch) -> None:
+    """Send the fill of a large batch to the worker, as a group of KEYLINE_BATCH_FILL_TASKS fills
+    (at most one per chunk) that run side by side; one on SQLite, which has one writer."""
+    chunks = -(-(batch.quantity - batch.generated_count) // CHUNK_SIZE)
+    fills = max(1, min(settings.KEYLINE_BATCH_FILL_TASKS if connection.vendor == "postgresql" else 1, chunks))
+    group(batch_fill_task.s(batch.pk) for _ in range(fills)).delay()
 
 
 @shared_task(name="codes.tasks.batch_fill_task")

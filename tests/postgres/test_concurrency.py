@@ -242,3 +242,21 @@ def test_the_minute_task_runs_the_configured_partitions_as_a_group(network, sett
 
     assert answer == {"partitions": 3}
     assert_each_change_recorded_once(due, before)
+
+
+def test_given_four_fills_of_one_batch_at_once_then_it_holds_exactly_its_quantity_each_audited_once(network):
+    from codes.models import Batch
+    from codes.services import batch_fill
+
+    batch = Batch.objects.create(provider=network.provider, created_by=network.provider_admin, quantity=230,
+                                 period_days=30, unit_price=1, currency="EUR", status=Batch.Status.GENERATING)
+
+    results = race([lambda: batch_fill(batch_id=batch.pk, chunk_size=40) for _ in range(4)])
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    batch = Batch.objects.get(pk=batch.pk)
+    assert (batch.generated_count, batch.status) == (230, Batch.Status.READY)
+    codes = Code.objects.filter(batch=batch)
+    assert codes.count() == 230
+    generated = Event.objects.filter(action=Action.GENERATED, code__batch=batch)
+    assert generated.count() == 230 and generated.values("code").distinct().count() == 230
