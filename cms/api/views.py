@@ -5,7 +5,6 @@ import datetime
 from django.db.models import IntegerField, OuterRef, Subquery
 from django.db.models.functions import Length, Substr
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
@@ -46,7 +45,6 @@ class AccountViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     """Your account and every account below it, in tree order."""
 
     serializer_class = AccountSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = AccountFilterSet
     pagination_class = PathCursor
     queryset = Account.objects.none()  # for the schema; requests use get_queryset

@@ -23,11 +23,14 @@ from django.db.models.functions import Cast, Substr, Trunc
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 
+from .tables import WINDOW_TIME
+
 #: Rows fetched from the server-side cursor at a time, and written to the CSV stream at a time.
 CHUNK = 2000
 
-#: How an export writes a time it is given as a datetime (`local_time` gives the same text).
-TIME_FORMAT = "%Y-%m-%d %H:%M"
+#: How an export writes a time it is given as a datetime (`local_time` gives the same text): as
+#: the window shows it.
+TIME_FORMAT = WINDOW_TIME
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from jinja2 import Environment
 
+from .tables import WINDOW_TIME
+
 
 def querystring(request, **changes) -> str:
     """Django's `{% querystring %}`: the request's query string with `changes` made."""
@@ -14,7 +16,7 @@ def querystring(request, **changes) -> str:
 
 def minute(value) -> str:
     """A time to the minute ("2026-12-07 16:05") in the active time zone, as the window shows it."""
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    return timezone.localtime(value).strftime(WINDOW_TIME) if value else ""
 
 
 def environment(**options) -> Environment:

@@ -1,11 +1,9 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from audit.models import Event
 from audit.selectors import events_visible_to
 from cms.api.errors import errors
-from cms.api.pagination import Cursor
 from cms.api.views import ApiViewMixin
 
 from .event_filtersets import EventFilterSet
@@ -22,9 +20,7 @@ from .event_serializers import EventSerializer
 )
 class EventViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = EventSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = EventFilterSet
-    pagination_class = Cursor
     queryset = Event.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):

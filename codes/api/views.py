@@ -4,7 +4,6 @@ answer with the result."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -15,7 +14,6 @@ from rest_framework.views import APIView
 from cms.api.errors import errors
 from cms.api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from cms.api.idempotency import idempotent
-from cms.api.pagination import Cursor
 from cms.api.views import ApiViewMixin
 from cms.errors import DomainError, NotFound, Refusal
 from codes import text as code_text
@@ -148,9 +146,7 @@ def unit_for(user, hardware_id: str):
 )
 class CodeViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CodeSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = CodeApiFilterSet
-    pagination_class = Cursor
     lookup_field = "text"
     lookup_url_kwarg = "code"
     lookup_value_regex = "[^/]+"
@@ -275,9 +271,7 @@ class IsProviderAdmin(permissions.BasePermission):
 class BatchViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = BatchSerializer
     permission_classes = [permissions.IsAuthenticated, IsProviderAdmin]
-    filter_backends = [DjangoFilterBackend]
     filterset_class = BatchFilterSet
-    pagination_class = Cursor
     queryset = Batch.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):

@@ -18,6 +18,37 @@ T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
+class Net:
+    """The accounts and users of a two-provider tree, built once per test class (hypothesis'
+    TestCase keeps them across examples)."""
+
+
+def build_network() -> Net:
+    from cms.models import Account
+
+    net = Net()
+    net.provider = factories.provider("Acme")
+    net.north = factories.reseller(net.provider, "North")
+    net.north_farms = factories.reseller(net.north, "North Farms")
+    net.harvest = factories.customer(net.north_farms, "Harvest")
+    net.south = factories.reseller(net.provider, "South")
+    net.south_rentals = factories.customer(net.south, "South Rentals")
+    net.rival = factories.provider("Rival")
+    net.rival_customer = factories.customer(net.rival, "Rival Customer")
+    for name in ("provider", "north", "north_farms", "harvest", "south", "south_rentals", "rival", "rival_customer"):
+        setattr(net, name, Account.objects.get(pk=getattr(net, name).pk))
+    net.provider_admin = factories.user(net.provider, "admin")
+    net.provider_operator = factories.user(net.provider, "operator")
+    net.provider_viewer = factories.user(net.provider, "viewer")
+    net.north_admin = factories.user(net.north, "admin")
+    net.farms_operator = factories.user(net.north_farms, "operator")
+    net.harvest_user = factories.user(net.harvest, "operator")
+    net.harvest_viewer = factories.user(net.harvest, "viewer")
+    net.south_admin = factories.user(net.south, "admin")
+    net.rival_admin = factories.user(net.rival, "admin")
+    return net
+
+
 def codes_for(network, quantity=1, period_days=30, holder=None, use_by=None) -> list[Code]:
     """New available codes, held by `holder` (shared down by the provider's admin) or by the provider."""
     codes = factories.codes(network.provider_admin, quantity=quantity, period_days=period_days, use_by=use_by)

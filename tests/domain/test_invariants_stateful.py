@@ -43,7 +43,7 @@ from codes.services import (
 )
 from tests import factories
 from tests.conftest import examples
-from tests.domain.support import T0
+from tests.domain.support import T0, Net, build_network
 from units.models import Unit
 
 ACTORS = [
@@ -59,35 +59,6 @@ TRACKED = ("holder_id", "unit_id", "activated_at", "expires_at", "revoked_at", "
 
 
 STATS: Counter = Counter()  # how often each rule succeeded or was refused (printed with -s)
-
-
-class Net:
-    """The accounts and users of the tree, built once per test class."""
-
-
-def build_network() -> Net:
-    net = Net()
-    net.provider = factories.provider("Acme")
-    net.north = factories.reseller(net.provider, "North")
-    net.north_farms = factories.reseller(net.north, "North Farms")
-    net.harvest = factories.customer(net.north_farms, "Harvest")
-    net.south = factories.reseller(net.provider, "South")
-    net.south_rentals = factories.customer(net.south, "South Rentals")
-    net.rival = factories.provider("Rival")
-    net.rival_customer = factories.customer(net.rival, "Rival Customer")
-    from cms.models import Account
-
-    for name in ("provider", "north", "north_farms", "harvest", "south", "south_rentals", "rival", "rival_customer"):
-        setattr(net, name, Account.objects.get(pk=getattr(net, name).pk))
-    net.provider_admin = factories.user(net.provider, "admin")
-    net.provider_operator = factories.user(net.provider, "operator")
-    net.provider_viewer = factories.user(net.provider, "viewer")
-    net.north_admin = factories.user(net.north, "admin")
-    net.farms_operator = factories.user(net.north_farms, "operator")
-    net.harvest_user = factories.user(net.harvest, "operator")
-    net.south_admin = factories.user(net.south, "admin")
-    net.rival_admin = factories.user(net.rival, "admin")
-    return net
 
 
 class CodeLifecycle(RuleBasedStateMachine):

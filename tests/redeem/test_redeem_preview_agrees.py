@@ -34,7 +34,7 @@ from codes.services import (
 )
 from tests import factories
 from tests.conftest import examples
-from tests.domain.support import DAY, T0
+from tests.domain.support import DAY, T0, build_network
 
 CODES = 6
 OUTCOMES: Counter = Counter()
@@ -63,32 +63,11 @@ attempts = st.tuples(
 )
 
 
-class Net:
-    """The accounts and users of the tree, built once for the test class."""
-
-
 @override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], RATELIMIT_ENABLE=False)
 class TestThePreviewAndTheRedemptionAgree(TestCase):
     @classmethod
     def setUpTestData(cls):
-        from cms.models import Account
-
-        net = cls.net = Net()
-        net.provider = factories.provider("Acme")
-        net.north = factories.reseller(net.provider, "North")
-        net.north_farms = factories.reseller(net.north, "North Farms")
-        net.harvest = factories.customer(net.north_farms, "Harvest")
-        net.south = factories.reseller(net.provider, "South")
-        net.south_rentals = factories.customer(net.south, "South Rentals")
-        net.rival = factories.provider("Rival")
-        net.rival_customer = factories.customer(net.rival, "Rival Customer")
-        for name in ("provider", "north", "north_farms", "harvest", "south", "south_rentals", "rival", "rival_customer"):
-            setattr(net, name, Account.objects.get(pk=getattr(net, name).pk))
-        net.provider_admin = factories.user(net.provider, "admin")
-        net.rival_admin = factories.user(net.rival, "admin")
-        net.harvest_user = factories.user(net.harvest, "operator")
-        net.harvest_viewer = factories.user(net.harvest, "viewer")
-        net.farms_operator = factories.user(net.north_farms, "operator")
+        cls.net = build_network()
 
     def build(self, world_steps, traveller):
         net = self.net

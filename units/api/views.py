@@ -1,13 +1,11 @@
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.response import Response
 
 from cms.api.errors import errors
-from cms.api.pagination import Cursor
 from cms.api.views import ApiViewMixin
 from cms.errors import NotFound
 from codes.cover import unit_cover, with_cover
@@ -36,9 +34,7 @@ HARDWARE_ID_PARAMETER = OpenApiParameter(
 )
 class UnitViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = UnitSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = UnitApiFilterSet
-    pagination_class = Cursor
     lookup_field = "hardware_id"
     lookup_value_regex = "[^/]+"
     queryset = Unit.objects.none()  # for the schema; requests use get_queryset
