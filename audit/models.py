@@ -7,6 +7,7 @@ on PostgreSQL, so does the database (a trigger, see migration 0002).
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,6 +32,31 @@ class Action(models.TextChoices):
     UNIT_DEACTIVATED = "unit_deactivated", _("Unit deactivated")
     NOTICE_SENT = "notice_sent", _("Notice sent")
     CODE_SENT = "code_sent", _("Code sent by e-mail")
+    # A code e-mailed to someone is reserved for that address until redeemed or cancelled.
+    RESERVED = "reserved", _("Reserved for a recipient")
+    RESERVATION_CANCELLED = "reservation_cancelled", _("Reservation cancelled")
+    ACCOUNT_CREATED = "account_created", _("Account created")
+    ACCOUNT_RENAMED = "account_renamed", _("Account renamed")
+    ACCOUNT_MOVED = "account_moved", _("Account moved")
+    ACCOUNT_CHANGED = "account_changed", _("Account settings changed")
+    ACCOUNT_DISABLED = "account_disabled", _("Account disabled")
+    ACCOUNT_ENABLED = "account_enabled", _("Account enabled")
+    USER_CREATED = "user_created", _("User created")
+    USER_CHANGED = "user_changed", _("User details changed")
+    USER_ROLE_CHANGED = "user_role_changed", _("User role changed")
+    USER_PASSWORD_SET = "user_password_set", _("Password set")
+    USER_DISABLED = "user_disabled", _("User disabled")
+    USER_ENABLED = "user_enabled", _("User enabled")
+    INVITATION_SENT = "invitation_sent", _("Invitation sent")
+    INVITATION_USED = "invitation_used", _("Invitation used")
+    TOKEN_CREATED = "token_created", _("API token created")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    NOTICE_CREATED = "notice_created", _("Notice created")
+    NOTICE_CHANGED = "notice_changed", _("Notice changed")
+    NOTICE_DELETED = "notice_deleted", _("Notice deleted")
+    SIGNED_IN = "signed_in", _("Signed in")
+    # One entry per lock-out, never one per failed try: strangers cannot grow the log.
+    LOCKED_OUT = "locked_out", _("Locked out after failed sign-ins")
 
 
 def reference(to, verbose_name, *, related_name="+", **options) -> models.ForeignKey:
@@ -63,7 +89,11 @@ class EventQuerySet(models.QuerySet):
 
 
 class Event(models.Model):
+    # When it happened by the clock (a code's period ended at its expiry, whenever a job noticed),
+    # and when the entry was written.
     occurred_at = models.DateTimeField(_("time"), db_index=True)
+    # Null on entries written before the write time was kept.
+    recorded_at = models.DateTimeField(_("written"), null=True, blank=True, default=timezone.now)
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     # Who: a user, or nobody (the system, or an anonymous visitor of the redemption page:
     # actor_label tells which).

@@ -79,7 +79,8 @@ def events_insert_for_rows(
 ) -> int:
     """One entry per row of `model` named in `ids`, in primary-key order, for the background jobs'
     thousands of changes at a time. `copied` maps entry columns to the row's columns (e.g.
-    {"code_id": "id", "account_id": "holder_id"}). Raw SQL: the ORM cannot say INSERT ... SELECT,
+    {"code_id": "id", "account_id": "holder_id"}); it may name `occurred_at` too (a code's expiry
+    is when its period ended, whenever the job runs), else every entry takes `occurred_at`. Raw SQL: the ORM cannot say INSERT ... SELECT,
     and the database copying each row's fields needs no Python object per entry."""
     ids = sorted(ids)
     if not ids:
@@ -96,12 +97,15 @@ def events_insert_for_rows(
     actor_fields = _actor_fields(actor)
     fixed = {
         "occurred_at": connection.ops.adapt_datetimefield_value(occurred_at),
+        "recorded_at": connection.ops.adapt_datetimefield_value(timezone.now()),
         "action": str(action),
         "actor_id": actor_fields["actor"].pk if actor_fields["actor"] is not None else None,
         "actor_label": actor_fields["actor_label"],
         "actor_account_id": actor_fields["actor_account_id"],
         "details": json.dumps(details or {}),
     }
+    if "occurred_at" in copied:
+        del fixed["occurred_at"]
     columns = [*fixed, *copied]
     select = [typed("%s", name) for name in fixed] + [typed(f"r.{quote(source)}", name) for name, source in copied.items()]
     written = 0
