@@ -212,12 +212,17 @@ def redeem_refusal(reason: str) -> DomainError:
 # --- sharing, recalling, revoking, releasing ----------------------------------------------------
 
 
-def _unstarted_refusal(code: Code, now: datetime, verb: str) -> Refusal | None:
+def _state_refusal(code: Code, now: datetime, verb: str, allowed: tuple[CodeState, ...]) -> Refusal | None:
     state = code_state(code, now)
-    if state == CodeState.AVAILABLE:
+    if state in allowed:
         return None
     if state in ON_UNIT_STATES:
         reason = _("Only a code that sits on no unit can be %(verb)s; release it first.") % {"verb": verb}
+    elif CodeState.RELEASED in allowed:
+        reason = _("This code is %(state)s: it can no longer be %(verb)s.") % {
+            "verb": verb,
+            "state": CodeState(state).label.lower(),
+        }
     else:
         reason = _("Only a code that has never started can be %(verb)s; this one is %(state)s.") % {
             "verb": verb,
@@ -226,9 +231,14 @@ def _unstarted_refusal(code: Code, now: datetime, verb: str) -> Refusal | None:
     return Refusal(code.display_text, reason, "invalid_state")
 
 
+#: A code on no unit moves in the tree whether or not its clock runs: a released code's remaining
+#: time can be taken back from a departing dealer, or handed to another (DOMAIN.md, invariant 3).
+ON_NO_UNIT_STATES = (CodeState.AVAILABLE, CodeState.RELEASED)
+
+
 def share_refusal(code: Code, target, now: datetime) -> Refusal | None:
-    """Sharing moves an unstarted code down the tree, strictly below its holder (invariant 3)."""
-    if (refusal := _unstarted_refusal(code, now, _("shared"))) is not None:
+    """Sharing moves a code on no unit down the tree, strictly below its holder (invariant 3)."""
+    if (refusal := _state_refusal(code, now, _("shared"), ON_NO_UNIT_STATES)) is not None:
         return refusal
     if not code.holder.strictly_contains(target):
         return Refusal(
@@ -242,18 +252,31 @@ def share_refusal(code: Code, target, now: datetime) -> Refusal | None:
 
 
 def recall_refusal(code: Code, account, now: datetime) -> Refusal | None:
-    """Recalling moves an unstarted code held below the caller's account up to it."""
+    """Recalling moves a code on no unit, held below the caller's account, up to it."""
     if code.holder_id == account.pk:
         return Refusal(code.display_text, _("Your account already holds this code."), "invalid_state")
-    return _unstarted_refusal(code, now, _("recalled"))
+    return _state_refusal(code, now, _("recalled"), ON_NO_UNIT_STATES)
 
 
 def revoke_refusal(code: Code, now: datetime) -> Refusal | None:
     """Only a code that never started can be voided."""
-    return _unstarted_refusal(code, now, _("revoked"))
+    return _state_refusal(code, now, _("revoked"), (CodeState.AVAILABLE,))
 
 
 def release_refusal(code: Code, now: datetime) -> Refusal | None:
-    if code_state(code, now) not in ON_UNIT_STATES:
+    """A code on a unit comes off it; a queued code past its use-by date stays, since taking it
+    off would void it: it never started, and the use-by date limits the first use."""
+    state = code_state(code, now)
+    if state not in ON_UNIT_STATES:
         return Refusal(code.display_text, _("This code is not on a unit."), "invalid_state")
+    if state == CodeState.SCHEDULED and code.usable_until is not None and code.usable_until <= now:
+        return Refusal(
+            code.display_text,
+            _(
+                "This code is queued and has not started; its use-by date %(date)s has passed, so releasing it "
+                "would void it. It stays queued and starts when the cover before it ends."
+            )
+            % {"date": date_format(code.use_by)},
+            "code_use_by_passed",
+        )
     return None

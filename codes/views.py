@@ -117,7 +117,7 @@ class CodeBulkShareView(CodeBulkActionView):
     confirm_label = gettext_lazy("Share")
     explanation = gettext_lazy(
         "The codes move down the tree to the account you choose; it and the accounts above it will see them. "
-        "Only codes that never started can be shared."
+        "Only codes on no unit can be shared; a released code keeps its clock running."
     )
 
     def get_form_kwargs(self):
@@ -135,7 +135,8 @@ class CodeBulkRecallView(CodeBulkActionView):
     title = gettext_lazy("Recall codes")
     confirm_label = gettext_lazy("Recall")
     explanation = gettext_lazy(
-        "The codes come back to your own account. Only codes that never started can be recalled."
+        "The codes come back to your own account. Only codes on no unit can be recalled; a released code "
+        "keeps its clock running."
     )
 
     def perform(self, queryset, form):

@@ -1,6 +1,6 @@
-"""Moving unstarted codes through the network, and voiding them (invariant 3): share down to an
-account below the holder, recall up to the caller's account, revoke (provider admins). All or
-nothing."""
+"""Moving codes on no unit through the network, and voiding unstarted ones (invariant 3): share
+down to an account below the holder, recall up to the caller's account, revoke (provider admins).
+All or nothing."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -48,7 +48,7 @@ def _bulk(codes: Iterable[Code | int], *, account: Account, refusal, change) -> 
 
 
 def codes_share(*, codes: Iterable[Code | int], to_account: Account | int, actor, now: datetime | None = None) -> int:
-    """Move unstarted codes down the tree to an account below their current holder."""
+    """Move codes on no unit down the tree to an account below their current holder."""
     now = now or timezone.now()
     account = require_writer(actor)
     target = Account.objects.filter(pk=pk_of(to_account)).first()
@@ -65,7 +65,7 @@ def code_share(*, code: Code | int, to_account: Account | int, actor, now: datet
 
 
 def codes_recall(*, codes: Iterable[Code | int], actor, now: datetime | None = None) -> int:
-    """Move unstarted codes held below the actor's account back up to it."""
+    """Move codes on no unit held below the actor's account back up to it."""
     now = now or timezone.now()
     account = require_writer(actor)
     return _bulk(

@@ -126,6 +126,28 @@ class TestRefusals:
         code_release(code=code, actor=network.provider_admin)
         self.refused([code], network.provider_admin, ["invalid_state"])
 
+    def test_given_a_queued_code_past_its_use_by_date_then_refused_because_it_would_be_voided(self, network, clock):
+        unit = unit_of(network)
+        chain(network, unit, 1)
+        queued = code_for(network, use_by=(T0 + 2 * DAY).date())
+        code_attach(code=queued, unit=unit, actor=network.provider_admin)
+        clock.shift(5 * DAY)
+
+        error = self.refused([queued], network.provider_admin, ["code_use_by_passed"])
+
+        assert "would void it" in error.refusals[0].reason
+        assert code_state(refresh(queued)) == CodeState.SCHEDULED
+
+    def test_given_a_queued_code_before_its_use_by_date_then_released_and_usable_again(self, network, clock):
+        unit = unit_of(network)
+        chain(network, unit, 1)
+        queued = code_for(network, use_by=(T0 + 2 * DAY).date())
+        code_attach(code=queued, unit=unit, actor=network.provider_admin)
+
+        code_release(code=queued, actor=network.provider_admin)
+
+        assert code_state(refresh(queued)) == CodeState.AVAILABLE
+
     def test_given_an_expired_code_then_refused(self, network, clock):
         (code,) = chain(network, unit_of(network), 1)
         clock.shift(30 * DAY)

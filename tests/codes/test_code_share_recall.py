@@ -1,12 +1,13 @@
-"""code_share / code_recall and their bulk variants (invariant 3: only unstarted codes move; sharing
-goes down below the holder, recalling brings a code up to the caller's account)."""
+"""code_share / code_recall and their bulk variants (invariant 3: only a code on no unit moves,
+available or released; sharing goes down below the holder, recalling brings a code up to the
+caller's account)."""
 
 import pytest
 
 from audit.models import Action
 from cms.errors import DomainError
 from codes.selectors import codes_visible_to
-from codes.services import code_attach, code_recall, code_revoke, code_share, codes_recall, codes_share
+from codes.services import code_attach, code_recall, code_release, code_revoke, code_share, codes_recall, codes_share
 from tests import factories
 from tests.domain.support import DAY, T0, code_for, codes_for, last_event_id, new_events, refresh, snapshot
 
@@ -173,3 +174,52 @@ class TestRecall:
         error = refused(codes_recall, ["invalid_state", "not_found"], codes=[below, own, rival_code],
                         actor=network.provider_admin)
         assert "2 of 3" in error.message
+
+
+class TestReleasedCodesMoveLikeAvailableOnes:
+    """A released code keeps its clock wherever it goes: a provider takes back the remaining time
+    of a departing dealer's released codes, and hands it to another."""
+
+    def released_code(self, network, holder):
+        code = code_for(network, holder=holder)
+        unit = factories.unit(network.harvest, actor=network.provider_admin)
+        code_attach(code=code, unit=unit, actor=network.provider_admin)
+        clock_started = refresh(code).activated_at
+        code_release(code=code, actor=network.provider_admin)
+        return refresh(code), clock_started
+
+    def test_given_a_released_code_held_below_when_recalled_then_the_caller_holds_it_and_its_clock_runs_on(
+        self, network, clock
+    ):
+        code, started = self.released_code(network, network.north_farms)
+        clock.shift(5 * DAY)
+        before = last_event_id()
+
+        assert code_recall(code=code, actor=network.provider_admin) == 1
+
+        code = refresh(code)
+        assert code.holder_id == network.provider.pk
+        assert (code.activated_at, code.expires_at) == (started, started + 30 * DAY)
+        (event,) = new_events(before)
+        assert (event.action, event.from_account_id, event.to_account_id) == (
+            Action.RECALLED, network.north_farms.pk, network.provider.pk,
+        )
+
+    def test_given_a_released_code_when_shared_to_another_branch_then_it_goes_with_its_clock(self, network, clock):
+        code, started = self.released_code(network, network.provider)
+
+        assert code_share(code=code, to_account=network.south, actor=network.provider_admin) == 1
+
+        code = refresh(code)
+        assert code.holder_id == network.south.pk and code.activated_at == started
+
+    def test_given_a_released_code_then_revoking_is_still_refused(self, network, clock):
+        code, _started = self.released_code(network, network.provider)
+        error = refused(code_revoke, ["invalid_state"], code=code, actor=network.provider_admin)
+        assert "never started" in str(error.refusals[0].reason)
+
+    def test_given_an_expired_released_code_then_sharing_is_refused(self, network, clock):
+        code, _started = self.released_code(network, network.provider)
+        clock.shift(31 * DAY)
+        error = refused(code_share, ["invalid_state"], code=code, to_account=network.south, actor=network.provider_admin)
+        assert "expired" in str(error.refusals[0].reason)

@@ -29,7 +29,7 @@ from cms.actors import ANONYMOUS
 from cms.errors import DomainError
 from codes.cover import unit_cover, unit_is_active, with_cover
 from codes.models import Code, CodeState
-from codes.rules import code_state, use_by_passed
+from codes.rules import code_state
 from codes.selectors import with_state
 from codes.services import (
     code_redeem,
@@ -143,7 +143,7 @@ class CodeLifecycle(RuleBasedStateMachine):
             actor.can_write
             and actor.account.contains(code.holder)
             and actor.account.contains(to)
-            and code_state(code) == CodeState.AVAILABLE
+            and code_state(code) in (CodeState.AVAILABLE, CodeState.RELEASED)
             and code.holder.strictly_contains(to)
         )
         if self.attempt(allowed, lambda: codes_share(codes=[code], to_account=to, actor=actor)):
@@ -155,7 +155,7 @@ class CodeLifecycle(RuleBasedStateMachine):
         allowed = (
             actor.can_write
             and actor.account.strictly_contains(code.holder)
-            and code_state(code) == CodeState.AVAILABLE
+            and code_state(code) in (CodeState.AVAILABLE, CodeState.RELEASED)
         )
         if self.attempt(allowed, lambda: codes_recall(codes=[code], actor=actor)):
             assert Code.objects.get(pk=code.pk).holder_id == actor.account_id
@@ -217,14 +217,14 @@ class CodeLifecycle(RuleBasedStateMachine):
 
     @rule(i=st.integers(0, CODE_COUNT - 1), to_name=st.sampled_from(["north", "north_farms", "harvest", "south"]))
     def share_a_code_down(self, i, to_name):
-        n = self.pick(i, (CodeState.AVAILABLE,))
+        n = self.pick(i, (CodeState.AVAILABLE, CodeState.RELEASED))
         if n is not None:
             self.share(n, to_name, "provider_admin")
 
     @rule(i=st.integers(0, CODE_COUNT - 1))
     def recall_a_shared_code(self, i):
-        n = self.pick(i, (CodeState.AVAILABLE,), below_provider=True)
-        if n is None and (n := self.pick(i, (CodeState.AVAILABLE,))) is not None:
+        n = self.pick(i, (CodeState.AVAILABLE, CodeState.RELEASED), below_provider=True)
+        if n is None and (n := self.pick(i, (CodeState.AVAILABLE, CodeState.RELEASED))) is not None:
             self.share(n, "north_farms", "provider_admin")  # something to recall
         if n is not None:
             self.recall(n, "provider_admin")
@@ -241,6 +241,12 @@ class CodeLifecycle(RuleBasedStateMachine):
         if n is not None:
             self.attach(n, u, "provider_operator")
 
+    @rule(i=st.integers(0, CODE_COUNT - 1), j=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
+    def attach_two_available_codes(self, i, j, u):
+        n, m = self.pick(i, (CodeState.AVAILABLE,)), self.pick(j, (CodeState.AVAILABLE,))
+        if n is not None and m is not None and n != m:
+            self.attach_two_in_bulk(n, m, u)
+
     @rule(i=st.integers(0, CODE_COUNT - 1))
     def release_a_code_on_a_unit(self, i):
         n = self.pick(i, ON_UNIT)
@@ -251,14 +257,17 @@ class CodeLifecycle(RuleBasedStateMachine):
     def release(self, i, who):
         code, actor = self.code(i), getattr(self.net, who)
         state = code_state(code)
-        allowed = actor.can_write and actor.account.contains(code.holder) and state in ON_UNIT
+        # A queued code past its use-by date stays: releasing it would void it.
+        allowed = (
+            actor.can_write and actor.account.contains(code.holder) and state in ON_UNIT
+            and not (state == CodeState.SCHEDULED and code.usable_until is not None and code.usable_until <= self.now)
+        )
         if self.attempt(allowed, lambda: codes_release(codes=[code], actor=actor)):
             after = Code.objects.get(pk=code.pk)
             if state == CodeState.RUNNING:  # a started code is released and keeps its clock
                 assert code_state(after) == CodeState.RELEASED
-            else:  # a scheduled one goes back unstarted: available, or lapsed past its use-by date
-                expected = CodeState.EXPIRED if use_by_passed(after, self.now) else CodeState.AVAILABLE
-                assert code_state(after) == expected and after.activated_at is None
+            else:  # a scheduled one goes back unstarted, and usable
+                assert code_state(after) == CodeState.AVAILABLE and after.activated_at is None
 
     @rule(i=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
     def redeem_anonymously(self, i, u):
@@ -299,7 +308,7 @@ class CodeLifecycle(RuleBasedStateMachine):
         self.state_in_python_and_in_sql_agree(states)
         self.invariant_1_one_unit_at_most_and_none_when_expired_or_revoked(codes, states, units)
         self.invariant_2_a_unit_is_active_exactly_when_one_of_its_codes_runs(codes, states, units)
-        self.invariant_3_only_unstarted_codes_moved_or_voided(new_events)
+        self.invariant_3_only_codes_on_no_unit_moved_and_only_unstarted_ones_voided(new_events)
         self.invariant_4_codes_sit_only_inside_their_holders_subtree(codes, states)
         self.invariant_5_every_change_is_audited_and_the_log_only_grows(new_events)
         self.invariant_7_nothing_is_lost(codes, units)
@@ -341,9 +350,11 @@ class CodeLifecycle(RuleBasedStateMachine):
         if self.job_is_current:
             assert all(code.status == states[code.pk] for code in codes)
 
-    def invariant_3_only_unstarted_codes_moved_or_voided(self, new_events):
+    def invariant_3_only_codes_on_no_unit_moved_and_only_unstarted_ones_voided(self, new_events):
         for event in new_events:
-            if event.action in (Action.SHARED, Action.RECALLED, Action.REVOKED):
+            if event.action in (Action.SHARED, Action.RECALLED):
+                assert event.unit_id is None
+            if event.action == Action.REVOKED:
                 assert event.activated_at is None
             if event.action == Action.SHARED:
                 assert event.from_account.strictly_contains(event.to_account)
