@@ -75,12 +75,15 @@ _IDS_PER_STATEMENT = 5000
 
 
 def events_insert_for_rows(
-    *, action: str, model, ids, copied: dict[str, str], actor, occurred_at, details: dict | None = None
+    *, action: str, model, ids, copied: dict[str, str], actor, occurred_at, details: dict | None = None,
+    computed: dict[str, tuple[str, list]] | None = None,
 ) -> int:
     """One entry per row of `model` named in `ids`, in primary-key order, for the background jobs'
     thousands of changes at a time. `copied` maps entry columns to the row's columns (e.g.
     {"code_id": "id", "account_id": "holder_id"}); it may name `occurred_at` too (a code's expiry
-    is when its period ended, whenever the job runs), else every entry takes `occurred_at`. Raw SQL: the ORM cannot say INSERT ... SELECT,
+    is when its period ended, whenever the job runs), else every entry takes `occurred_at`.
+    `computed` maps entry columns to an SQL expression over the row `r` and its parameters, for a
+    value no column holds (a unit's end of cover is its codes' latest end). Raw SQL: the ORM cannot say INSERT ... SELECT,
     and the database copying each row's fields needs no Python object per entry."""
     ids = sorted(ids)
     if not ids:
@@ -104,10 +107,16 @@ def events_insert_for_rows(
         "actor_account_id": actor_fields["actor_account_id"],
         "details": json.dumps(details or {}),
     }
-    if "occurred_at" in copied:
-        del fixed["occurred_at"]
-    columns = [*fixed, *copied]
-    select = [typed("%s", name) for name in fixed] + [typed(f"r.{quote(source)}", name) for name, source in copied.items()]
+    computed = computed or {}
+    for name in (*copied, *computed):
+        fixed.pop(name, None)
+    columns = [*fixed, *copied, *computed]
+    select = (
+        [typed("%s", name) for name in fixed]
+        + [typed(f"r.{quote(source)}", name) for name, source in copied.items()]
+        + [typed(f"({sql})", name) for name, (sql, _params) in computed.items()]
+    )
+    computed_params = [param for _sql, params in computed.values() for param in params]
     written = 0
     with connection.cursor() as cursor:
         for start in range(0, len(ids), _IDS_PER_STATEMENT):
@@ -116,7 +125,7 @@ def events_insert_for_rows(
             cursor.execute(
                 f"INSERT INTO {quote(Event._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
                 f"SELECT {', '.join(select)} FROM {quote(model._meta.db_table)} r WHERE {where} ORDER BY r.id",
-                [*fixed.values(), *id_params],
+                [*fixed.values(), *computed_params, *id_params],
             )
             written += cursor.rowcount
     return written

@@ -67,13 +67,19 @@ def lock_for_units(
             chains[code.unit_id].append(code)
     for chain in chains.values():
         chain.sort(key=lambda c: c.activated_at)
-    return Locked(units=units, codes=codes, chains=chains, now=now)
+    locked = Locked(units=units, codes=codes, chains=chains, now=now)
+    # A unit whose cover the clock ended before this change was deactivated then, by nobody.
+    record_units(locked, units, actor=SYSTEM, by_clock=True)
+    return locked
 
 
-def record_units(locked: Locked, unit_ids, *, actor) -> None:
+def record_units(locked: Locked, unit_ids, *, actor, by_clock: bool = False) -> None:
     """Record the state the changed chains give these units."""
     flags = {pk: unit.is_active for pk, unit in locked.units.items()}
-    record_unit_states(flags, {pk: locked.chains[pk] for pk in set(unit_ids) if pk in locked.chains}, now=locked.now, actor=actor)
+    record_unit_states(
+        flags, {pk: locked.chains[pk] for pk in set(unit_ids) if pk in locked.chains}, now=locked.now, actor=actor,
+        by_clock=by_clock,
+    )
     for pk, unit in locked.units.items():
         unit.is_active = flags[pk]
 

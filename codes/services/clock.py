@@ -9,6 +9,8 @@ whether it is for one code or five thousand."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
+
 from audit.models import Action
 from audit.services import events_insert_for_rows
 from units.models import Unit
@@ -66,20 +68,42 @@ def record_clock(rows, *, now: datetime, actor) -> ClockChanges:
     # Expirations first: a unit never holds two rows recorded as running, even for a moment.
     update_by_ids(Code, changes.expired + changes.lapsed, status=CodeState.EXPIRED)
     update_by_ids(Code, changes.running, status=CodeState.RUNNING)
-    entry = {"model": Code, "copied": CODE_ENTRY, "actor": actor, "occurred_at": now}
-    events_insert_for_rows(action=Action.STARTED, ids=changes.started, **entry)
-    events_insert_for_rows(action=Action.EXPIRED, ids=changes.expired, **entry)
-    events_insert_for_rows(action=Action.EXPIRED, ids=changes.lapsed, details={"use_by_passed": True}, **entry)
+    # Each entry is dated when the clock decided it (a start, an end, a use-by deadline), however
+    # late a job notices; the entry's write time says when that was.
+    entry = {"model": Code, "actor": actor, "occurred_at": now}
+    events_insert_for_rows(action=Action.STARTED, ids=changes.started, copied=CODE_ENTRY | {"occurred_at": "activated_at"}, **entry)
+    events_insert_for_rows(action=Action.EXPIRED, ids=changes.expired, copied=CODE_ENTRY | {"occurred_at": "expires_at"}, **entry)
+    events_insert_for_rows(
+        action=Action.EXPIRED, ids=changes.lapsed, details={"use_by_passed": True},
+        copied=CODE_ENTRY | {"occurred_at": "usable_until"}, **entry,
+    )
     for row in rows:
         if isinstance(row, Code):
             row.status = code_state(row, now)
     return changes
 
 
-def record_unit_states(units: dict[int, bool], chains: dict[int, list], *, now: datetime, actor) -> int:
+def _cover_ended_sql(now: datetime) -> tuple[str, list]:
+    """When a unit the clock left uncovered lost its cover: the latest end among the codes still
+    recorded on it (an ended code stays on its unit until the daily clean-up; a released one left
+    it, and its release recorded the unit's state then)."""
+    table, quote = Code._meta.db_table, connection.ops.quote_name
+    adapted = connection.ops.adapt_datetimefield_value(now)
+    return (
+        f"COALESCE((SELECT MAX(c.{quote('expires_at')}) FROM {quote(table)} c "
+        f"WHERE c.{quote('unit_id')} = r.{quote('id')} AND c.{quote('expires_at')} <= %s), %s)",
+        [adapted, adapted],
+    )
+
+
+def record_unit_states(
+    units: dict[int, bool], chains: dict[int, list], *, now: datetime, actor, by_clock: bool = False
+) -> int:
     """Write each locked unit's active flag as its codes decide now, with an entry for every unit
     whose state changes. `units`: id -> flag as recorded, updated in place; `chains`: for each
-    unit to decide, every code recorded as sitting on it (locked). Returns how many changed."""
+    unit to decide, every code recorded as sitting on it (locked). `by_clock`: the changes are the
+    clock's alone (no service changed these units' codes), so a deactivation is dated when the
+    cover ended. Returns how many changed."""
     decided = {pk: cover_of(chain, now).is_active for pk, chain in chains.items() if pk in units}
     activate = [pk for pk, active in decided.items() if active and not units[pk]]
     deactivate = [pk for pk, active in decided.items() if not active and units[pk]]
@@ -87,6 +111,9 @@ def record_unit_states(units: dict[int, bool], chains: dict[int, list], *, now: 
     update_by_ids(Unit, deactivate, is_active=False)
     entry = {"model": Unit, "copied": UNIT_ENTRY, "actor": actor, "occurred_at": now}
     events_insert_for_rows(action=Action.UNIT_ACTIVATED, ids=activate, **entry)
-    events_insert_for_rows(action=Action.UNIT_DEACTIVATED, ids=deactivate, **entry)
+    events_insert_for_rows(
+        action=Action.UNIT_DEACTIVATED, ids=deactivate,
+        computed={"occurred_at": _cover_ended_sql(now)} if by_clock else None, **entry,
+    )
     units.update(dict.fromkeys(activate, True) | dict.fromkeys(deactivate, False))
     return len(activate) + len(deactivate)

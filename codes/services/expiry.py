@@ -95,7 +95,7 @@ def codes_expire_due(
             for row in rows:
                 if row.unit_id in chains:
                     chains[row.unit_id].append(row)
-            changed_units = record_unit_states(units, chains, now=moment, actor=actor)
+            changed_units = record_unit_states(units, chains, now=moment, actor=actor, by_clock=True)
             run.expired += len(changes.expired) + len(changes.lapsed)
             run.started += len(changes.started)
             run.units_changed += changed_units

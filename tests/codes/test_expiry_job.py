@@ -173,3 +173,54 @@ def test_the_archive_codes_command_runs_the_daily_job(network, clock):
 
     assert "archived 1" in out.getvalue()
     assert refresh(code).archived_at is not None
+
+
+class TestEntriesAreDatedByTheClockNotByTheJob:
+    """With the worker down for two days, the report still says when each thing happened; the
+    entry's write time says when the job noticed."""
+
+    def test_given_the_worker_down_for_two_days_then_expiry_and_deactivation_are_dated_at_the_codes_end(
+        self, network, clock
+    ):
+        code, queued = codes_for(network, quantity=2, period_days=30)
+        unit = unit_of(network)
+        codes_attach(pairs=[(code, unit), (queued, unit)], actor=network.provider_admin)
+        first_end, second_end = T0 + 30 * DAY, T0 + 60 * DAY
+        clock.move_to(second_end + 2 * DAY)
+        before = last_event_id()
+
+        codes_expire_due()
+
+        events = {(e.action, e.code_id): e for e in new_events(before)}
+        assert events[(Action.STARTED, queued.pk)].occurred_at == first_end
+        assert events[(Action.EXPIRED, code.pk)].occurred_at == first_end
+        assert events[(Action.EXPIRED, queued.pk)].occurred_at == second_end
+        deactivated = events[(Action.UNIT_DEACTIVATED, None)]
+        assert (deactivated.unit_id, deactivated.occurred_at) == (unit.pk, second_end)
+        assert {e.recorded_at for e in events.values()} == {second_end + 2 * DAY}
+
+    def test_given_a_use_by_date_passed_unnoticed_then_the_lapse_is_dated_at_the_deadline(self, network, clock):
+        code = code_for(network, use_by=(T0 + 3 * DAY).date())
+        clock.move_to(T0 + 10 * DAY)
+        before = last_event_id()
+
+        codes_expire_due()
+
+        (lapsed,) = new_events(before)
+        assert (lapsed.action, lapsed.details) == (Action.EXPIRED, {"use_by_passed": True})
+        assert lapsed.occurred_at == refresh(code).usable_until < lapsed.recorded_at
+
+    def test_given_a_cover_that_ended_unnoticed_when_a_user_applies_a_code_then_the_gap_is_in_the_log(
+        self, network, clock
+    ):
+        unit = unit_of(network)
+        code_attach(code=code_for(network, period_days=30), unit=unit, actor=network.provider_admin)
+        clock.move_to(T0 + 32 * DAY)
+        before = last_event_id()
+
+        code_attach(code=code_for(network), unit=unit, actor=network.provider_operator)
+
+        by_action = {e.action: e for e in new_events(before) if e.unit_id == unit.pk}
+        deactivated, activated = by_action[Action.UNIT_DEACTIVATED], by_action[Action.UNIT_ACTIVATED]
+        assert (deactivated.occurred_at, deactivated.actor_label) == (T0 + 30 * DAY, "system")
+        assert (activated.occurred_at, activated.actor) == (T0 + 32 * DAY, network.provider_operator)
