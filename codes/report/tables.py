@@ -48,15 +48,18 @@ def _detail_value(value) -> str:
     return str(value)
 
 
+def details_pairs(details: dict) -> list[tuple[str, str]]:
+    """An event's details as (name, value) pairs, for people."""
+    return [(str(DETAIL_LABELS.get(key, key)), _detail_value(value)) for key, value in sorted(details.items())]
+
+
 def details_text(details: dict) -> str:
     """An event's details as "name: value" pairs, for people and for the export."""
-    return "; ".join(
-        f"{DETAIL_LABELS.get(key, key)}: {_detail_value(value)}" for key, value in sorted(details.items())
-    )
+    return "; ".join(f"{name}: {value}" for name, value in details_pairs(details))
 
 
 class EventTable(BaseTable):
-    occurred_at = LocalDateTimeColumn(verbose_name=_("Time"))
+    occurred_at = LocalDateTimeColumn(verbose_name=_("Time"), linkify=("report:detail", {"pk": tables.A("pk")}))
     action = tables.Column(verbose_name=_("Action"))
     actor_label = tables.Column(verbose_name=_("Actor"))
     account = tables.Column(verbose_name=_("Account"), order_by=("account__name",))

@@ -3,16 +3,18 @@ streaming CSV export. Reads only through `audit.selectors.events_visible_to`."""
 
 from datetime import timedelta
 
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
+from django.views.generic import DetailView
 
 from audit.selectors import events_visible_to
 from cms.web.exports import local_time
-from cms.web.views import ExportColumn, ObjectListView
+from cms.web.views import AccountRequiredMixin, ExportColumn, ObjectListView
 from codes.text import display
 
 from .filtersets import TIME_AFTER, TIME_BEFORE, EventFilterSet
-from .tables import EventTable, details_text
+from .tables import EventTable, details_pairs, details_text
 
 
 class EventListView(ObjectListView):
@@ -48,6 +50,7 @@ class EventListView(ObjectListView):
             ExportColumn(gettext_lazy("Expires"), local_time("expires_at", seconds=True)),
             ExportColumn(gettext_lazy("Client address"), "client_address"),
             ExportColumn(gettext_lazy("Details"), "details", lambda details: details_text(details) if details else ""),
+            ExportColumn(f"{gettext_lazy('Written')} ({zone.key})", local_time("recorded_at", seconds=True)),
         ]
 
     def time_ranges(self) -> list[tuple[str, str, bool]]:
@@ -77,4 +80,28 @@ class EventListView(ObjectListView):
         context = super().get_context_data(**kwargs)
         context["time_zone"] = self.request.user.account.time_zone
         context["time_ranges"] = self.time_ranges()
+        return context
+
+
+class EventDetailView(AccountRequiredMixin, DetailView):
+    """One entry, whole: when it happened and when it was written, who, what and the details."""
+
+    template_name = "report/event_detail.html"
+    context_object_name = "event"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            events_visible_to(self.request.user).select_related(
+                "actor_account", "account", "from_account", "to_account", "code", "unit", "batch"
+            ),
+            pk=self.kwargs["pk"],
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        event = self.object
+        context["details"] = [(label, value) for label, value in details_pairs(event.details or {})]
+        context["written_later"] = event.recorded_at is not None and event.recorded_at - event.occurred_at >= timedelta(
+            minutes=1
+        )
         return context

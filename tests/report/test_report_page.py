@@ -192,3 +192,52 @@ def test_given_the_quick_time_ranges_when_following_last_7_days_then_yesterday_i
     week = client.get(URL + "?" + ranges["Last 7 days"])
     assert actions(week) == [Action.GENERATED] * 3  # the action filter is kept
     assert [current for _, _, current in week.context["time_ranges"]] == [False, True, False, False]
+
+
+class TestTheReportSaysWhenThingsHappened:
+    """An expiry noticed two days late is reported at the code's end; the entry's page shows the
+    write time beside it."""
+
+    @pytest.fixture
+    def late_expiry(self, network, clock):
+        from codes.services import codes_expire_due
+
+        clock.move_to(NOW - timedelta(days=33))
+        code = factories.codes(network.provider_admin, quantity=1, period_days=30)[0]
+        truck = factories.unit(network.harvest, actor=network.provider_admin, name="Late Truck")
+        code_attach(code=code, unit=truck, actor=network.provider_admin)
+        clock.move_to(NOW)  # the worker was down: three days after the code's end
+        codes_expire_due()
+        return code, truck, NOW - timedelta(days=3)
+
+    def test_given_a_late_job_then_the_report_of_the_day_of_the_end_lists_the_expiry_and_the_deactivation(
+        self, client, network, late_expiry
+    ):
+        code, truck, ended = late_expiry
+        client.force_login(network.provider_admin)
+        day = ended.date().isoformat()
+
+        response = client.get(URL, {"occurred_after": day, "occurred_before": day})
+
+        listed = {(row.action, row.code_id or row.unit_id) for row in response.context["table"].data}
+        assert {(Action.EXPIRED, code.pk), (Action.UNIT_DEACTIVATED, truck.pk)} <= listed
+        today = client.get(URL, {"occurred_after": NOW.date().isoformat(), "occurred_before": NOW.date().isoformat()})
+        assert not {row.action for row in today.context["table"].data} & {Action.EXPIRED, Action.UNIT_DEACTIVATED}
+
+    def test_the_entrys_page_shows_when_it_happened_and_when_it_was_written(self, client, network, late_expiry):
+        code, _truck, ended = late_expiry
+        event = Event.objects.get(action=Action.EXPIRED, code=code)
+        client.force_login(network.provider_admin)
+
+        page = client.get(reverse("report:detail", args=[event.pk])).content.decode()
+
+        assert f'data-testid="event-occurred">{ended:%Y-%m-%d %H:%M:%S}<' in page
+        assert f'data-testid="event-recorded">{NOW:%Y-%m-%d %H:%M:%S}' in page
+        assert reverse("report:detail", args=[event.pk]) in client.get(URL, {"occurred_after": "", "occurred_before": ""}).content.decode()
+
+    def test_an_entry_of_another_branch_or_provider_is_not_found(self, client, network, late_expiry):
+        code, _truck, _ended = late_expiry
+        event = Event.objects.get(action=Action.EXPIRED, code=code)
+        for outsider in (network.south_admin, network.rival_admin):
+            client.force_login(outsider)
+            assert client.get(reverse("report:detail", args=[event.pk])).status_code == 404
