@@ -12,7 +12,7 @@ class NoticeForm(forms.Form):
     )
     days_before = forms.IntegerField(
         label=_("Days before expiry"), min_value=MIN_DAYS, max_value=MAX_DAYS,
-        help_text=_("Shown when codes expire within this many days (1-99)."),
+        help_text=_("Shown when units lose their cover (their last running or scheduled code ends) within this many days (1-99)."),
     )
     show_repeatedly = forms.BooleanField(
         label=_("Show repeatedly"), required=False, initial=True,

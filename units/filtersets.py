@@ -9,8 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.selectors import day_bounds
 from cms.selectors import accounts_visible_to
-from cms.web.filters import AccountChoiceFilter, FilterForm
+from cms.web.filters import AccountChoiceFilter, DayRangeWidget, FilterForm
 
 from .models import normalize_hardware_id
 
@@ -26,6 +27,10 @@ class UnitFilterSet(django_filters.FilterSet):
                                         empty_label=_("Any"))
     owner = AccountChoiceFilter(label=_("Owner"), queryset=None, method="filter_owner")
     owner_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=forms.CheckboxInput)
+    cover_ends = django_filters.DateFromToRangeFilter(
+        label=_("Cover ends"), method="filter_cover_ends", widget=DayRangeWidget(),
+        help_text=_("Days in your account's time zone: units whose last running or scheduled code ends then."),
+    )
     expires_within = django_filters.NumberFilter(
         label=_("Cover ends within (days)"), method="filter_expires_within", min_value=0, max_value=3660,
         help_text=_("Units whose cover (running and scheduled codes) ends within this many days."),
@@ -78,6 +83,16 @@ class UnitFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(covered_until__gt=self.now, covered_until__lte=self.now + timedelta(days=int(value)))
+
+    def filter_cover_ends(self, queryset, name, value):
+        if value is None:
+            return queryset
+        zone = self.request.user.account.zone
+        if value.start is not None:
+            queryset = queryset.filter(covered_until__gte=day_bounds(value.start, value.start, zone)[0])
+        if value.stop is not None:
+            queryset = queryset.filter(covered_until__lt=day_bounds(value.stop, value.stop, zone)[1])
+        return queryset
 
     def filter_no_code(self, queryset, name, value):
         if value:

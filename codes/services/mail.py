@@ -31,7 +31,7 @@ from cms.errors import DomainError, Refusal
 from cms.models import Account
 
 from ..models import Code, CodeState, NoticeMailed
-from ..notices import DueNotice, notices_due_for_users
+from ..notices import DueNotice, notices_due_for_users, units_losing_cover
 from ..rules import code_state
 from ..selectors import codes_visible_to
 
@@ -233,7 +233,7 @@ def _mail_once(due: DueNotice, user, *, day, now: datetime, connection) -> int:
                     account=user.account,
                     details={
                         "notice": notice.name, "notice_id": notice.pk, "days_before": notice.days_before,
-                        "recipient": user.email, "user": user.get_username(), "codes": due.count,
+                        "recipient": user.email, "user": user.get_username(), "units": due.count,
                     },
                 )
             ]
@@ -242,13 +242,23 @@ def _mail_once(due: DueNotice, user, *, day, now: datetime, connection) -> int:
     return 1
 
 
+#: How many units a notice mail names; the link shows them all.
+NOTICE_MAIL_UNITS = 50
+
+
 def notice_message(due: DueNotice, user) -> EmailMessage:
-    """The mail of one due notice, in the site's language."""
+    """The mail of one due notice, in the site's language: the units losing their cover, each with
+    the day it ends in the account's time zone."""
+    units = units_losing_cover(due, user, limit=NOTICE_MAIL_UNITS)
+    for unit in units:
+        unit.cover_ends_day = timezone.localtime(unit.cover_ends, user.account.zone).date()
     context = {
         "notice": due.notice,
         "count": due.count,
+        "units": units,
+        "more": max(0, due.count - len(units)),
         "last_day": due.window.last_day,
-        "link": f"{settings.SITE_URL.rstrip('/')}{due.codes_url}",
+        "link": f"{settings.SITE_URL.rstrip('/')}{due.units_url}",
         "account": user.account,
     }
     with translation.override(settings.LANGUAGE_CODE):

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import Action, Event
 from cms.celery import app
-from codes.models import NoticeMailed
+from codes.models import Code, NoticeMailed
 from codes.notices import notices_due_for
 from codes.services import notice_create, notices_mail_due, notices_mark_seen
 from codes.tasks import notices_mail_due_task
@@ -46,13 +46,15 @@ def test_given_a_notice_with_codes_due_when_the_job_runs_then_the_user_gets_one_
     assert message.to == ["ops@north.example"]
     assert message.subject == "Keyline: Renew soon"
     assert "Order codes now." in message.body
-    assert "One code of North Sales expires by March 8, 2027." in message.body
-    assert "https://keyline.example/codes/?expires_after=2027-03-01&expires_before=2027-03-08" in message.body
+    assert "One unit of North Sales loses its cover by March 8, 2027:" in message.body
+    unit = Code.objects.get(pk=expiring[0].pk).unit
+    assert f"- {unit.name} ({unit.hardware_id}): cover ends March 6, 2027" in message.body
+    assert "https://keyline.example/units/?cover_ends_after=2027-03-01&cover_ends_before=2027-03-08" in message.body
     (event,) = Event.objects.filter(action=Action.NOTICE_SENT)
     assert event.actor_label == "system" and event.account_id == network.north.pk
     assert event.details == {
         "notice": "Renew soon", "notice_id": notice.pk, "days_before": 7,
-        "recipient": "ops@north.example", "user": "north-admin", "codes": 1,
+        "recipient": "ops@north.example", "user": "north-admin", "units": 1,
     }
 
 
@@ -63,7 +65,7 @@ def test_given_the_count_then_it_is_the_count_the_dashboard_shows_that_user(netw
     (due,) = notices_due_for(network.provider_admin, NOW)
     notices_mail_due(now=NOW)
     (message,) = outbox
-    assert due.count == 2 and "2 codes of Acme Telematics expire by March 8, 2027." in message.body
+    assert due.count == 2 and "2 units of Acme Telematics lose their cover by March 8, 2027:" in message.body
 
 
 def test_given_the_job_runs_twice_on_one_day_then_one_mail_and_the_next_day_another(
@@ -196,7 +198,7 @@ def test_given_a_site_in_french_then_the_mail_is_in_french(network, expiring, ou
     notices_mail_due(now=NOW)
     (message,) = outbox
     assert message.subject == "Keyline : Renouveler"
-    assert "1 code de North Sales expire au plus tard le 8 mars 2027." in message.body
+    assert "Une unité de North Sales perd sa couverture au plus tard le 8 mars 2027 :" in message.body
 
 
 def test_given_more_users_in_an_account_then_the_job_reads_its_notices_and_codes_no_more_often(network, clock, outbox):

@@ -1,5 +1,6 @@
 """Expiry notices: defined by an account's admins and operators, shown after sign-in when some
-of the user's codes expire within the notice's days, with a link to exactly those codes."""
+units of the user's branch lose their cover within the notice's days, with a link to exactly
+those units."""
 
 from urllib.parse import parse_qs, urlparse
 
@@ -9,7 +10,9 @@ from django.urls import reverse
 from cms.errors import DomainError, NotFound, PermissionDenied
 from codes.models import ExpiryNotice, NoticeSeen
 from codes.notices import notices_due_for
-from codes.services import notice_create, notice_delete, notice_update
+from codes.services import code_attach, code_release, codes_attach, notice_create, notice_delete, notice_update
+from tests import factories
+from tests.domain.support import refresh
 from tests.notices.conftest import NOW
 
 # --- services ------------------------------------------------------------------------------------
@@ -80,15 +83,55 @@ def test_given_codes_expiring_when_asking_which_notices_are_due_then_counts_foll
     assert [(d.notice.pk, d.count) for d in due] == [(week.pk, 1), (month.pk, 2)]  # "Two days": nothing due
 
 
-def test_given_a_due_notice_then_its_link_opens_the_codes_window_on_exactly_those_codes(client, network, expiring):
+def test_given_a_due_notice_then_its_link_opens_the_units_window_on_exactly_those_units(client, network, expiring):
     north_code, later, _ = expiring
     notice_create(actor=network.north_admin, name="Week", text="T", days_before=7)
     (due,) = notices_due_for(network.north_admin, NOW)
-    query = parse_qs(urlparse(due.codes_url).query)
-    assert query == {"expires_after": ["2027-03-01"], "expires_before": ["2027-03-08"]}
+    query = parse_qs(urlparse(due.units_url).query)
+    assert query == {"cover_ends_after": ["2027-03-01"], "cover_ends_before": ["2027-03-08"]}
     client.force_login(network.north_admin)
-    listed = client.get(due.codes_url).context["table"].data
-    assert [c.pk for c in listed] == [north_code.pk]
+    listed = client.get(due.units_url).context["table"].data
+    assert [u.pk for u in listed] == [refresh(north_code).unit_id]
+
+
+class TestNoticesCountUnitsLosingCover:
+    """A notice warns of units about to switch off, not of codes reaching their end."""
+
+    def test_given_a_unit_renewed_ahead_of_time_then_it_is_not_due(self, network, expiring):
+        north_code, _later, _ = expiring
+        renewal = factories.codes(network.provider_admin, quantity=1)[0]
+        code_attach(code=renewal, unit=refresh(north_code).unit_id, actor=network.provider_admin)
+        notice_create(actor=network.north_admin, name="Week", text="T", days_before=7)
+
+        assert notices_due_for(network.north_admin, NOW) == []
+
+    def test_given_a_released_code_ending_soon_on_no_unit_then_nothing_is_due(self, network, expiring, clock):
+        north_code, _later, _ = expiring
+        code_release(code=north_code, actor=network.north_admin)
+        notice_create(actor=network.north_admin, name="Week", text="T", days_before=7)
+
+        assert notices_due_for(network.north_admin, NOW) == []
+
+    def test_given_two_codes_ending_on_one_unit_then_it_counts_once_at_the_end_of_the_last(self, network, clock):
+        admin = network.provider_admin
+        unit = factories.unit(network.harvest, actor=admin)
+        first, second = factories.codes(admin, quantity=2, period_days=2)
+        codes_attach(pairs=[(first, unit), (second, unit)], actor=admin)
+        notice_create(actor=network.north_admin, name="Week", text="T", days_before=7)
+        notice_create(actor=network.north_admin, name="Tomorrow", text="T", days_before=1)
+
+        due = notices_due_for(network.north_admin, NOW)
+
+        assert [(d.notice.name, d.count) for d in due] == [("Week", 1)]  # its cover ends in 4 days
+
+
+def test_given_a_due_notice_then_the_dashboard_says_how_many_units_lose_their_cover(client, network, expiring):
+    notice_create(actor=network.north_admin, name="Week", text="T", days_before=7)
+    client.force_login(network.north_admin)
+
+    page = client.get(reverse("dashboard")).content.decode()
+
+    assert "1 unit loses its cover within 7 days" in page
 
 
 def test_given_a_notice_of_another_account_then_it_is_not_due_for_this_user(network, expiring):
