@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
-from audit.models import Action, Event
 from cms.models import Account
 from cms.selectors import accounts_visible_to
 from codes.models import Code, CodeState
@@ -92,10 +91,9 @@ def account_tree(user, now: datetime | None = None) -> list[AccountNode]:
 
 
 # --- stock per account ---------------------------------------------------------------------------
-# How many unstarted (available) codes each account holds, by period, and how many it used in the
-# last days, so the provider sees who is running out.
+# How many unstarted (available) codes each account holds, by period, and how many it consumed in
+# the last days, so the provider sees who is running out.
 
-USED_ACTIONS = (Action.ATTACHED, Action.SCHEDULED, Action.REDEEMED)
 #: Fewer days of stock than this, at the recent pace, and the account is running out.
 RUNNING_OUT_DAYS = 14
 
@@ -104,7 +102,8 @@ RUNNING_OUT_DAYS = 14
 class StockRow:
     account: Account
     available: dict[int, int] = field(default_factory=dict)  # period (days) -> count
-    used: int = 0
+    consumed: int = 0
+    window_days: int = 30
 
     @property
     def available_total(self) -> int:
@@ -112,12 +111,10 @@ class StockRow:
 
     @property
     def days_left(self) -> int | None:
-        """Days the stock lasts at the pace of the last window; None when nothing was used."""
-        if not self.used:
+        """Days the stock lasts at the pace of the last window; None when nothing was consumed."""
+        if not self.consumed:
             return None
-        return int(self.available_total * self.window_days / self.used)
-
-    window_days: int = 30
+        return int(self.available_total * self.window_days / self.consumed)
 
     @property
     def running_out(self) -> bool:
@@ -134,12 +131,15 @@ class Stock:
 
 def stock_per_account(user, *, days: int = 30, now: datetime | None = None) -> Stock:
     """One row per provider or reseller account the user can see (and per customer that holds
-    or used stock), in tree order. Three queries."""
+    or consumed stock), in tree order. Three queries.
+
+    Consumption is a code's first start (DOMAIN.md): `activated_at` is set when the clock starts
+    and never moves after, so moving a queue, re-attaching a released code or returning a
+    scheduled code to stock consumes nothing. It counts against the code's holder."""
     now = now or timezone.now()
     accounts = list(accounts_visible_to(user).order_by("path"))
     if not accounts:
         return Stock(rows=[], periods=[], days=days)
-    scope = accounts[0]
     available: dict[int, dict[int, int]] = defaultdict(dict)
     for row in (
         codes_visible_to(user)
@@ -149,22 +149,18 @@ def stock_per_account(user, *, days: int = 30, now: datetime | None = None) -> S
         .annotate(n=Count("pk"))
     ):
         available[row["holder_id"]][row["period_days"]] = row["n"]
-    used = dict(
-        Event.objects.filter(
-            action__in=USED_ACTIONS,
-            occurred_at__gte=now - timedelta(days=days),
-            occurred_at__lte=now,
-            account__path__startswith=scope.path,
-        )
+    consumed = dict(
+        codes_visible_to(user)
+        .filter(activated_at__gt=now - timedelta(days=days), activated_at__lte=now)
         .order_by()
-        .values("account_id")
+        .values("holder_id")
         .annotate(n=Count("pk"))
-        .values_list("account_id", "n")
+        .values_list("holder_id", "n")
     )
     rows = [
-        StockRow(account=a, available=available.get(a.pk, {}), used=used.get(a.pk, 0), window_days=days)
+        StockRow(account=a, available=available.get(a.pk, {}), consumed=consumed.get(a.pk, 0), window_days=days)
         for a in accounts
-        if not a.is_customer or a.pk in available or a.pk in used
+        if not a.is_customer or a.pk in available or a.pk in consumed
     ]
     periods = sorted({p for per in available.values() for p in per})
     return Stock(rows=rows, periods=periods, days=days)

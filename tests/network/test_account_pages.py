@@ -65,6 +65,24 @@ class TestTree:
         assert acme.total["revoked"] == 1 and acme.total["units"] == 2 and acme.total["available"] == 5
         assert nodes["South Sales"].total["revoked"] == 1
 
+    def test_consumption_is_a_codes_first_start_and_moves_consume_nothing(self, network, clock):
+        """Queue moves, re-attaching a released code and a scheduled code returned to stock are
+        not consumption: only a clock starting is."""
+        from codes.services import code_release, codes_attach
+
+        admin = network.provider_admin
+        truck, trailer = (factories.unit(network.harvest, actor=admin) for _ in range(2))
+        running, queued, behind = factories.codes(admin, quantity=3)
+        codes_attach(pairs=[(running, truck), (queued, truck), (behind, truck)], actor=admin)
+        code_release(code=queued, actor=admin)  # back to stock; `behind` moves up the queue
+        code_release(code=running, actor=admin)  # `behind` starts now: consumed
+        code_attach(code=running, unit=trailer, actor=admin)  # its clock already runs: nothing new
+
+        (row,) = [r for r in stock_per_account(admin).rows if r.account == network.provider]
+
+        assert row.consumed == 2  # `running`, then `behind`
+        assert row.available == {30: 1}  # `queued`, unstarted again
+
     def test_given_a_reseller_then_only_its_subtree(self, stocked):
         nodes = by_name(account_tree(stocked.north_admin))
         assert set(nodes) == {"North Sales", "North Farms Dealer", "Harvest Co"}
@@ -198,10 +216,28 @@ class TestStock:
         rows = {row.account.name: row for row in stock.rows}
         assert stock.periods == [30, 90]
         assert rows["North Sales"].available == {30: 3, 90: 2}
-        assert rows["North Farms Dealer"].available_total == 0 and rows["North Farms Dealer"].used == 1
+        assert rows["North Farms Dealer"].available_total == 0 and rows["North Farms Dealer"].consumed == 1
         assert rows["North Farms Dealer"].running_out
         assert rows["South Sales"].available_total == 0  # the revoked code is not stock
         assert "Harvest Co" not in rows and "Rival GPS" not in rows
+
+    def test_consumption_is_a_codes_first_start_and_moves_consume_nothing(self, network, clock):
+        """Queue moves, re-attaching a released code and a scheduled code returned to stock are
+        not consumption: only a clock starting is."""
+        from codes.services import code_release, codes_attach
+
+        admin = network.provider_admin
+        truck, trailer = (factories.unit(network.harvest, actor=admin) for _ in range(2))
+        running, queued, behind = factories.codes(admin, quantity=3)
+        codes_attach(pairs=[(running, truck), (queued, truck), (behind, truck)], actor=admin)
+        code_release(code=queued, actor=admin)  # back to stock; `behind` moves up the queue
+        code_release(code=running, actor=admin)  # `behind` starts now: consumed
+        code_attach(code=running, unit=trailer, actor=admin)  # its clock already runs: nothing new
+
+        (row,) = [r for r in stock_per_account(admin).rows if r.account == network.provider]
+
+        assert row.consumed == 2  # `running`, then `behind`
+        assert row.available == {30: 1}  # `queued`, unstarted again
 
     def test_given_a_reseller_then_only_its_subtree(self, stocked):
         names = {row.account.name for row in stock_per_account(stocked.north_admin).rows}
