@@ -261,12 +261,28 @@ KEYLINE_TOKEN_CACHE_SECONDS = env.int("KEYLINE_TOKEN_CACHE_SECONDS", default=60)
 # `make bench` mounts a bare JSON view beside the API to measure the framework's floor.
 KEYLINE_BENCH_ROUTES = env.bool("KEYLINE_BENCH_ROUTES", default=False)
 
+_LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "filters": {"refusals_on_one_line": {"()": "cms.logs.RefusalsOnOneLine"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
+    "loggers": {
+        # Named without handlers, so Django's own console handler (DEBUG only) is taken off and its
+        # records reach the root's handler once, not twice. Naming it resets the loggers below it:
+        # runserver's request lines get their handler back here.
+        "django": {"level": _LOG_LEVEL},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["refusals_on_one_line"]},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
 
 # --- Redemption page and codes sent by e-mail -----------------------------------------------

@@ -71,8 +71,13 @@ class AccountRequiredMixin(LoginRequiredMixin):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             account = getattr(request.user, "account", None)
-            if account is None or not account.is_active:
-                raise DjangoPermissionDenied(_("Your user has no active account."))
+            if account is None:
+                raise DjangoPermissionDenied(_(
+                    "Your user belongs to no account, and Keyline's pages show an account's part of the network. "
+                    "Platform administrators work in the Django admin."
+                ))
+            if not account.is_active:
+                raise DjangoPermissionDenied(_("Your account is disabled."))
         return super().dispatch(request, *args, **kwargs)
 
 
