@@ -67,6 +67,13 @@ def test_given_an_object_outside_the_users_branch_then_the_styled_not_found_page
     assert 'data-testid="error-page"' in response.content.decode()
 
 
+def test_given_a_signed_in_user_and_an_address_nothing_routes_then_the_styled_not_found_page(client, network):
+    client.force_login(network.north_admin)
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404 and "404.html" in template_names(response)
+    assert 'data-testid="whoami"' in response.content.decode()
+
+
 def test_given_a_server_error_then_the_page_renders_without_a_request_context():
     response = server_error(RequestFactory().get("/"))
     assert response.status_code == 500
