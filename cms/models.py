@@ -122,9 +122,15 @@ class User(AbstractUser):
         return self.role == self.Role.ADMIN
 
     @property
+    def is_provider_user(self) -> bool:
+        """A user of a provider: sees its batches, their unit price (the provider's cost) and notes.
+        The accounts below see codes, periods and use-by dates, never those."""
+        return self.account is not None and self.account.is_provider
+
+    @property
     def is_provider_admin(self) -> bool:
         """An admin of a provider: creates batches, revokes codes."""
-        return self.is_account_admin and self.account is not None and self.account.is_provider
+        return self.is_account_admin and self.is_provider_user
 
 
 class ApiToken(models.Model):

@@ -1,7 +1,8 @@
-"""Reads of batches for the Batches pages.
+"""Reads of batches.
 
-A provider's users see the provider's batches. Users below see, read only, the batches that
-the codes they can see came from.
+A batch is the provider's own: its order, its unit price (the provider's cost) and its note are
+seen by the provider's users only (`User.is_provider_user`). The accounts below know a code's
+batch by its number alone, to filter their codes by it.
 """
 
 from datetime import datetime
@@ -16,18 +17,22 @@ from .selectors import codes_visible_to, state_q
 
 
 def batches_visible_to(user) -> QuerySet[Batch]:
+    """The batches a user may open: its provider's, for the provider's own users; none below."""
+    account = active_account(user)
+    if account is None or not user.is_provider_user:
+        return Batch.objects.none()
+    return Batch.objects.filter(provider_id=account.pk)
+
+
+def batches_of_codes_visible_to(user) -> QuerySet[Batch]:
+    """The batches the user's codes came from, to filter the codes by batch or period (for the
+    provider's users, every batch of the provider)."""
     account = active_account(user)
     if account is None:
         return Batch.objects.none()
-    if account.depth == 1:
-        return Batch.objects.filter(provider_id=account.pk)
+    if user.is_provider_user:
+        return batches_visible_to(user)
     return Batch.objects.filter(Exists(codes_visible_to(user).filter(batch=OuterRef("pk"))))
-
-
-def batch_owned_by(user, batch: Batch) -> bool:
-    """True for the users of the provider that made the batch: they may download its codes."""
-    account = getattr(user, "account", None)
-    return account is not None and account.depth == 1 and batch.provider_id == account.pk
 
 
 def batch_state_counts(*, user, batch: Batch, now: datetime | None = None) -> dict[str, int]:

@@ -1,9 +1,11 @@
 """The Batches pages: list, detail (codes by state, generation progress), generate, download.
-Reads through `codes.batch_selectors`, writes through `codes.services.batch_generate`."""
+They are the provider's own (its orders, its cost price, its notes): the users of the accounts
+below are refused them. Reads through `codes.batch_selectors`, writes through
+`codes.services.batch_generate`."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,14 +21,25 @@ from cms.web.views import AccountRequiredMixin, ObjectListView
 from . import services
 from .batch_filtersets import BatchFilterSet
 from .batch_forms import BatchGenerateForm
-from .batch_selectors import batch_owned_by, batch_state_counts, batches_visible_to
+from .batch_selectors import batch_state_counts, batches_visible_to
 from .batch_tables import BatchTable
 from .models import Batch, CodeState
 from .templatetags.codes_window import state_badge
 from .text import display
 
 
-class BatchListView(ObjectListView):
+class ProviderPagesMixin(AccountRequiredMixin):
+    """Refuses (403) a user of an account below the provider: the page is not theirs, whichever
+    batch it names. Another provider's batch stays not found (404) for a provider's users."""
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and user.account is not None and not user.is_provider_user:
+            raise DjangoPermissionDenied(_("Batches are the provider's: only its own users see them."))
+        return super().dispatch(request, *args, **kwargs)
+
+
+class BatchListView(ProviderPagesMixin, ObjectListView):
     title = gettext_lazy("Batches")
     url_name = "batches:list"
     table_class = BatchTable
@@ -55,7 +68,7 @@ class BatchListView(ObjectListView):
         return context
 
 
-class BatchMixin(AccountRequiredMixin):
+class BatchMixin(ProviderPagesMixin):
     def get_batch(self) -> Batch:
         return get_object_or_404(batches_visible_to(self.request.user).select_related("created_by"), pk=self.kwargs["pk"])
 
@@ -76,7 +89,6 @@ class BatchDetailView(BatchMixin, TemplateView):
                 for state in CodeState
             ],
             total=sum(counts.values()),
-            is_owner=batch_owned_by(self.request.user, batch),
         )
         return context
 
@@ -93,7 +105,7 @@ class BatchProgressView(BatchMixin, View):
         return response
 
 
-class BatchGenerateView(AccountRequiredMixin, FormView):
+class BatchGenerateView(ProviderPagesMixin, FormView):
     template_name = "batches/batch_generate.html"
     form_class = BatchGenerateForm
 
@@ -130,7 +142,7 @@ class BatchGenerateView(AccountRequiredMixin, FormView):
 
 
 class BatchDownloadView(BatchMixin, View):
-    """The batch's codes as CSV, streamed; only for the provider that made the batch."""
+    """The batch's codes as CSV, streamed."""
 
     columns = [
         ExportColumn(gettext_lazy("Code"), "text", display),
@@ -141,8 +153,6 @@ class BatchDownloadView(BatchMixin, View):
 
     def get(self, request, *args, **kwargs):
         batch = self.get_batch()
-        if not batch_owned_by(request.user, batch):
-            raise Http404
         if batch.status != Batch.Status.READY:
             messages.warning(request, _("The batch can be downloaded once all its codes are generated."))
             return HttpResponseRedirect(reverse("batches:detail", args=[batch.pk]))

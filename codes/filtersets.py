@@ -19,7 +19,7 @@ from cms.web.filters import AccountChoiceFilter, CheckboxList, DayRangeWidget, F
 from units.models import Unit, normalize_hardware_id
 
 from . import text as code_text
-from .batch_selectors import batches_visible_to
+from .batch_selectors import batches_of_codes_visible_to
 from .models import Code, CodeState
 from .selectors import states_q
 
@@ -75,10 +75,12 @@ class CodeFilterSet(django_filters.FilterSet):
         holder = self.filters["holder"].field
         holder.queryset = accounts.only("pk", "name", "depth", "path").order_by("path") if accounts is not None else None
         holder.top = account.depth if account is not None else 1
-        batches = batches_visible_to(user)
+        batches = batches_of_codes_visible_to(user)
         # Read once per request, when the form first checks or shows either list.
         offered = functools.cache(lambda: list(batches.only("pk", "quantity", "period_days").order_by("-pk")))
-        self.filters["batch"].field.choices = lambda: [(batch.pk, str(batch)) for batch in offered()]
+        # Below the provider a batch is known by its number and period, not by its size.
+        label = str if getattr(user, "is_provider_user", False) else lambda b: f"#{b.pk} · {b.period_days} d"
+        self.filters["batch"].field.choices = lambda: [(batch.pk, label(batch)) for batch in offered()]
         self.filters["period_days"].field.choices = lambda: [
             (days, _("%(days)d days") % {"days": days}) for days in sorted({batch.period_days for batch in offered()})
         ]

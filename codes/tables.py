@@ -44,6 +44,14 @@ class CodeTable(BaseTable):
         order_by = ("expires_at",)
         template_name = "codes/code_table.html"
 
+    def __init__(self, *args, provider_user: bool = False, **kwargs):
+        """`provider_user`: the table is a provider's user's, who sees the batch's price and opens
+        the batch; below the provider a batch is a number (`User.is_provider_user`)."""
+        self.provider_user = provider_user
+        if not provider_user:
+            kwargs["exclude"] = (*(kwargs.get("exclude") or ()), "price")
+        super().__init__(*args, **kwargs)
+
     # Times sort with the codes that have none (never started) last, both ways, and the id
     # breaks ties so pages never repeat or skip a row.
     def _nulls_last(self, queryset, field, is_descending):

@@ -58,6 +58,15 @@ class CodeListView(ObjectListView):
     def get_table_rows(self, queryset):
         return for_code_table(queryset)
 
+    def get_table_kwargs(self):
+        return {**super().get_table_kwargs(), "provider_user": self.request.user.is_provider_user}
+
+    def get_export_columns(self):
+        if self.request.user.is_provider_user:
+            return self.export_columns
+        # The batch's price is the provider's (User.is_provider_user), as in the table.
+        return [column for column in self.export_columns if column.field not in ("batch__unit_price", "batch__currency")]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if self.request.user.account.is_customer:

@@ -147,8 +147,13 @@ class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):
         if kind in ("csv", "xlsx") and self.export_columns:
             filterset = self.get_filterset(self.get_filterset_class())
             if filterset.is_valid():
-                return export_response(kind, self.get_export_queryset(filterset.qs), self.export_columns, self.export_filename)
+                columns = self.get_export_columns()
+                return export_response(kind, self.get_export_queryset(filterset.qs), columns, self.export_filename)
         return super().get(request, *args, **kwargs)
+
+    def get_export_columns(self) -> list[ExportColumn]:
+        """The export's columns for this user: those of the table the user sees."""
+        return self.export_columns
 
     def get_export_queryset(self, queryset):
         """The filtered rows in the order the table shows them (its ?sort= or default order)."""
@@ -290,7 +295,10 @@ class BulkActionView(AccountRequiredMixin, View):
                 return HttpResponseRedirect(self.return_url())
         view = self.list_view()
         rows = view.get_table_rows(queryset)[:PREVIEW_ROWS]
-        preview = view.get_table_class()(rows, exclude=("pk",), orderable=False)
+        # The list's table as this user sees it there (its columns), without the checkboxes.
+        kwargs = view.get_table_kwargs()
+        kwargs.update(exclude=("pk", *kwargs.get("exclude", ())), orderable=False)
+        preview = view.get_table_class()(rows, **kwargs)
         context = {
             "title": self.title,
             "explanation": self.explanation,

@@ -45,13 +45,6 @@ def test_given_a_provider_user_when_listing_then_its_batches_show_and_not_anothe
     assert sorted(listed(response)) == sorted([batches["monthly"].pk, batches["yearly"].pk])
 
 
-def test_given_a_reseller_when_listing_then_only_batches_its_codes_came_from_show(client, network, batches):
-    client.force_login(network.north_admin)
-    assert listed(client.get(LIST)) == [batches["monthly"].pk]
-    client.force_login(network.south_admin)  # holds no code: the unit's code is still held by Acme
-    assert listed(client.get(LIST)) == []
-
-
 def test_given_an_anonymous_visitor_when_opening_batches_then_sent_to_sign_in(client, batches):
     pk = batches["monthly"].pk
     for url in (LIST, GENERATE, *(reverse(f"batches:{name}", args=[pk]) for name in ("detail", "progress", "download"))):
@@ -82,11 +75,6 @@ def test_given_a_batch_when_counting_by_state_then_one_query_counts_every_state(
     assert counts == {"available": 3, "scheduled": 0, "running": 1, "released": 0, "expired": 0, "revoked": 1}
 
 
-def test_given_a_reseller_when_counting_then_only_its_codes_count(network, batches):
-    counts = batch_state_counts(user=network.north_admin, batch=batches["monthly"])
-    assert sum(counts.values()) == 1 and counts["available"] == 1
-
-
 def test_given_the_batch_page_then_counts_by_state_and_the_download_show_to_the_provider(client, network, batches):
     client.force_login(network.provider_viewer)
     response = client.get(reverse("batches:detail", args=[batches["monthly"].pk]))
@@ -96,18 +84,6 @@ def test_given_the_batch_page_then_counts_by_state_and_the_download_show_to_the_
     assert reverse("batches:download", args=[batches["monthly"].pk]) in html
     states = {row["state"].value: row["count"] for row in response.context["states"]}
     assert states["running"] == 1 and states["revoked"] == 1 and states["available"] == 3
-
-
-def test_given_a_reseller_when_opening_a_batch_its_codes_came_from_then_read_only_without_download(
-    client, network, batches
-):
-    client.force_login(network.north_admin)
-    response = client.get(reverse("batches:detail", args=[batches["monthly"].pk]))
-    assert response.status_code == 200
-    assert reverse("batches:download", args=[batches["monthly"].pk]) not in response.content.decode()
-    assert client.get(reverse("batches:download", args=[batches["monthly"].pk])).status_code == 404
-    # A batch none of its codes came from is not there at all.
-    assert client.get(reverse("batches:detail", args=[batches["yearly"].pk])).status_code == 404
 
 
 def test_given_another_providers_batch_when_opened_then_404(client, network, batches):
