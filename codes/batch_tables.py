@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cms.web.tables import BaseTable, LocalDateTimeColumn
+from cms.web.tables import BaseTable, LocalDateColumn, LocalDateTimeColumn
 
 from .models import Batch
 
@@ -11,11 +11,11 @@ STATUS_STYLES = {Batch.Status.GENERATING: "warning", Batch.Status.READY: "succes
 
 class BatchTable(BaseTable):
     number = tables.Column(verbose_name=_("Batch"), accessor="pk", linkify=("batches:detail", {"pk": tables.A("pk")}))
-    created_at = LocalDateTimeColumn(verbose_name=_("Created"), format="SHORT_DATETIME_FORMAT")
+    created_at = LocalDateTimeColumn(verbose_name=_("Created"))
     quantity = tables.Column(verbose_name=_("Quantity"), attrs={"td": {"class": "text-end"}})
     period_days = tables.Column(verbose_name=_("Period (days)"), attrs={"td": {"class": "text-end"}})
     unit_price = tables.Column(verbose_name=_("Unit price"), attrs={"td": {"class": "text-end"}})
-    use_by = tables.DateColumn(verbose_name=_("Use by"), short=True)
+    use_by = LocalDateColumn(verbose_name=_("Use by"))
     status = tables.Column(verbose_name=_("Status"))
     created_by = tables.Column(verbose_name=_("Created by"), order_by=("created_by__username",))
     note = tables.Column(verbose_name=_("Note"), attrs={"td": {"class": "text-truncate", "style": "max-width: 20rem"}})

@@ -32,7 +32,7 @@ class UnitTable(BaseTable):
     state = tables.Column(verbose_name=_("State"), accessor="active_now", order_by=("-active_now", "name"))
     current_code = tables.Column(verbose_name=_("Current code"), accessor="current_code_text",
                                  order_by=("current_code_text",), empty_values=(), attrs={"td": {"class": "code-text"}})
-    covered_until = LocalDateTimeColumn(verbose_name=_("Covered until"), format="SHORT_DATETIME_FORMAT")
+    covered_until = LocalDateTimeColumn(verbose_name=_("Covered until"))
     scheduled_count = tables.Column(verbose_name=_("Scheduled codes"), attrs={"td": {"class": "text-end"}})
     days_left = tables.Column(verbose_name=_("Days left"), accessor="covered_until", order_by=("covered_until",),
                               empty_values=(), attrs={"td": {"class": "text-end"}})

@@ -2,11 +2,10 @@
 templates use, each Django's own tag or filter where Django has one."""
 
 from django.template import defaultfilters, defaulttags
-from django.utils import timezone
 from django.utils.translation import gettext
 from jinja2 import Environment
 
-from .tables import WINDOW_TIME
+from .tables import day, minute
 
 
 def querystring(request, **changes) -> str:
@@ -14,13 +13,8 @@ def querystring(request, **changes) -> str:
     return defaulttags.querystring(None, request.GET, **changes)
 
 
-def minute(value) -> str:
-    """A time to the minute ("2026-12-07 16:05") in the active time zone, as the window shows it."""
-    return timezone.localtime(value).strftime(WINDOW_TIME) if value else ""
-
-
 def environment(**options) -> Environment:
     env = Environment(**options)
     env.globals.update(querystring=querystring, _=gettext)
-    env.filters.update(minute=minute, floatformat=defaultfilters.floatformat)
+    env.filters.update(minute=minute, day=day, floatformat=defaultfilters.floatformat)
     return env

@@ -2,15 +2,32 @@
 actions, and a "select all" box in its header; a compact table under a sticky header with a
 pager that never counts the rows (`cms/jinja2/generic/table.html`)."""
 
+from datetime import datetime
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-#: Times in the window: unambiguous in every language (a `strftime` format of digits only).
+#: How Keyline writes a time for people, in tables, pages and exports: unambiguous and 24-hour in
+#: every language (a `strftime` format of digits only), in the account's time zone (ADR 38).
 WINDOW_TIME = "%Y-%m-%d %H:%M"
+#: And a day.
+WINDOW_DAY = "%Y-%m-%d"
+
+
+def minute(value) -> str:
+    """A time to the minute ("2026-12-07 16:05") in the active time zone (the account's); ""
+    for no time, never now (`timezone.localtime(None)` is now)."""
+    return timezone.localtime(value).strftime(WINDOW_TIME) if value else ""
+
+
+def day(value) -> str:
+    """A day ("2026-12-07"): a date as it is, a time's day in the active time zone; "" for none."""
+    if not value:
+        return ""
+    return (timezone.localtime(value) if isinstance(value, datetime) else value).strftime(WINDOW_DAY)
 
 #: An id no row has, reversed in its place to make a route's URL for any id (`object_url`).
 _ID_PLACEHOLDER = 918273645546372819
@@ -42,21 +59,30 @@ class SelectionColumn(tables.CheckBoxColumn):
 
 
 class LocalDateTimeColumn(tables.Column):
-    """A time in the account's time zone (the middleware activates it), in the window's format:
-    all digits, the same in every language. `format`: a Django date format (or the name of one,
-    such as "SHORT_DATETIME_FORMAT") instead. A missing time shows the column's default ("—"),
-    never the current time (`timezone.localtime(None)` is now)."""
+    """A time in the account's time zone (the middleware activates it), in the window's format
+    (`minute`). A missing time shows the column's default ("—"), never the current time."""
 
-    def __init__(self, *args, format: str | None = None, **kwargs):
+    def __init__(self, *args, **kwargs):
         kwargs.setdefault("attrs", {"td": {"class": "text-nowrap tabular"}})
-        self.format = format
         super().__init__(*args, **kwargs)
 
     def render(self, value, bound_column):
         if value is None:  # reached only by a column whose `empty_values` lets None through
             return bound_column.default
-        local = timezone.localtime(value)
-        return local.strftime(WINDOW_TIME) if self.format is None else date_format(local, self.format)
+        return minute(value)
+
+
+class LocalDateColumn(tables.Column):
+    """A day in the window's format (`day`); a missing one shows the column's default ("—")."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "text-nowrap tabular"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value, bound_column):
+        if value is None:
+            return bound_column.default
+        return day(value)
 
 
 class BaseTable(tables.Table):

@@ -6,7 +6,7 @@ the day it is written."""
 import importlib
 import pkgutil
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import django_tables2 as tables
 import pytest
@@ -15,8 +15,7 @@ from django.db import models
 from django.test import RequestFactory
 from django.utils import timezone
 
-from cms.web.jinja import minute
-from cms.web.tables import LocalDateTimeColumn
+from cms.web.tables import LocalDateColumn, LocalDateTimeColumn, day, minute
 from codes.services import code_revoke
 from tests import factories
 
@@ -60,13 +59,15 @@ def test_a_time_cell_shows_the_time_in_the_accounts_zone(zone, moment, shown):
         assert minute(moment) == shown  # the Jinja2 filter of the Codes window's rows
 
 
-def test_another_format_is_a_django_date_format():
-    with timezone.override("Europe/Paris"):
-        assert LocalDateTimeColumn(format="d/m/Y").render(datetime(2027, 3, 1, 9, tzinfo=UTC), None) == "01/03/2027"
+def test_a_day_is_the_days_digits_and_a_times_day_is_the_accounts():
+    with timezone.override("Asia/Kathmandu"):
+        assert day(date(2027, 6, 30)) == "2027-06-30"
+        assert day(datetime(2027, 12, 31, 23, 5, tzinfo=UTC)) == "2028-01-01"
+        assert day(None) == ""
 
 
 def _is_time_column(table_class, name, column) -> bool:
-    if isinstance(column, LocalDateTimeColumn | tables.DateTimeColumn | tables.DateColumn):
+    if isinstance(column, LocalDateTimeColumn | LocalDateColumn | tables.DateTimeColumn | tables.DateColumn):
         return True
     model = table_class._meta.model
     try:
