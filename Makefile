@@ -49,11 +49,12 @@ COMPILE_MESSAGES = \
 messages: install
 	@$(COMPILE_MESSAGES)
 
-## Serve on http://$(HOST):$(PORT) with a Celery worker and beat; Ctrl-C stops all of it.
+## Serve on http://$(HOST):$(PORT) with a Celery worker and beat; Ctrl-C stops all of it. Mailed
+## links point there (KEYLINE_RUN_URL): honcho gives each process a PORT of its own, the worker too.
 run: demo
 	@$(COMPILE_MESSAGES)
 	@echo "Keyline on http://$(HOST):$(PORT)/ - sign in as provider, reseller, subreseller, customer or rival (password: demo); admin/demo for /admin/"
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile -p $(PORT)
+	KEYLINE_RUN_URL=http://$(HOST):$(PORT) HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 ## The whole test suite (SQLite by default; PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set).
 test: install-dev

@@ -232,8 +232,10 @@ else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Keyline <codes@keyline.invalid>")
-# Absolute address used in e-mailed links to the redemption page.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Absolute address used in e-mailed links to the redemption page: by default the address `make run`
+# serves on, which it passes to every process it starts (their PORT differs: honcho gives the worker,
+# which sends the mails, a port of its own).
+SITE_URL = env.str("SITE_URL", default=env.str("KEYLINE_RUN_URL", default="http://127.0.0.1:8000"))
 
 # --- Tables, forms --------------------------------------------------------------------------
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

@@ -33,6 +33,7 @@ print(json.dumps({
 CONFIG_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "EMAIL_BACKEND", "DJANGO_SECRET_KEY", "DJANGO_DEBUG",
     "DJANGO_ALLOWED_HOSTS", "SITE_URL", "DB_PARALLEL_WORKERS_PER_GATHER", "DB_POOL", "DB_HEALTH_CHECKS",
+    "KEYLINE_RUN_URL", "HOST", "PORT",
 )
 
 
@@ -137,3 +138,26 @@ def test_given_production_variables_then_they_are_honoured():
     assert loaded["allowed_hosts"] == ["codes.example.com", "www.example.com"]
     assert loaded["site_url"] == "https://codes.example.com"
     assert loaded["email_backend"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def make_run_environment(*arguments: str) -> dict[str, str]:
+    """The variables `make run` (with `arguments`) sets on the honcho line, read without running it."""
+    result = subprocess.run(["make", "-n", "run", *arguments], cwd=BASE_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if "honcho start" in line]
+    assignments = line.split("honcho start")[0].split()[:-1]  # the words before the honcho command
+    return dict(word.split("=", 1) for word in assignments)
+
+
+@pytest.mark.parametrize("process_port", ["8101", "8201", "8301"])  # honcho's web, worker, beat
+def test_given_make_run_on_another_port_then_every_process_mails_links_to_that_port(process_port):
+    environment = make_run_environment("PORT=8101")
+    assert environment["PORT"] == "8101"
+    loaded = load_settings(**{**environment, "PORT": process_port})
+    assert loaded["site_url"] == "http://127.0.0.1:8101"
+
+
+def test_given_make_run_by_default_then_links_point_at_port_8000_and_site_url_still_wins():
+    assert load_settings(**make_run_environment())["site_url"] == "http://127.0.0.1:8000"
+    chosen = load_settings(**make_run_environment("PORT=8101"), SITE_URL="https://codes.example.com")
+    assert chosen["site_url"] == "https://codes.example.com"
