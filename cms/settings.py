@@ -2,8 +2,8 @@
 
 One settings module for every environment. Configuration comes from the environment
 (django-environ); the defaults are the embedded set-up that `make run` needs and nothing else:
-SQLite under var/, a filesystem Celery broker and a local cache. Set DATABASE_URL and REDIS_URL
-to run the same code on PostgreSQL and Redis.
+SQLite under var/, a filesystem Celery broker and a file cache under var/ (the rate limits count in
+memory). Set DATABASE_URL and REDIS_URL to run the same code on PostgreSQL and Redis.
 """
 
 from pathlib import Path

@@ -27,6 +27,7 @@ print(json.dumps({
     "allowed_hosts": settings.ALLOWED_HOSTS, "site_url": settings.SITE_URL, "email_backend": settings.EMAIL_BACKEND,
     "conn_max_age": db.get("CONN_MAX_AGE"), "health_checks": db.get("CONN_HEALTH_CHECKS"),
     "lookups": settings.CACHES["lookups"],
+    "caches": {alias: (cache["BACKEND"], cache.get("LOCATION")) for alias, cache in settings.CACHES.items()},
 }))
 """
 
@@ -161,3 +162,19 @@ def test_given_make_run_by_default_then_links_point_at_port_8000_and_site_url_st
     assert load_settings(**make_run_environment())["site_url"] == "http://127.0.0.1:8000"
     chosen = load_settings(**make_run_environment("PORT=8101"), SITE_URL="https://codes.example.com")
     assert chosen["site_url"] == "https://codes.example.com"
+
+
+#: How the README names each cache backend the embedded default may choose.
+README_NAMES = {
+    "django.core.cache.backends.filebased.FileBasedCache": "Django's file cache in `var/cache/`",
+    "django.core.cache.backends.locmem.LocMemCache": "in the web process's memory",
+}
+
+
+def test_given_no_configuration_then_the_readme_says_where_each_cache_lives(embedded):
+    readme = " ".join((BASE_DIR / "README.md").read_text().split())
+    for alias, (backend, location) in embedded["caches"].items():
+        assert backend in README_NAMES, f"the README does not say where the {alias!r} cache ({backend}) lives"
+        assert README_NAMES[backend] in readme, (alias, README_NAMES[backend])
+        if backend.endswith("FileBasedCache"):
+            assert Path(location) == BASE_DIR / "var" / "cache"
