@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count
+from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -138,3 +138,25 @@ def test_given_debug_off_when_seeding_without_force_then_it_refuses_and_writes_n
         seed()
 
     assert table_counts() == before
+
+
+def test_given_seeded_data_then_what_was_created_was_created_before_its_history():
+    seed("--force")
+    now = timezone.now()
+
+    for batch in Batch.objects.select_related("provider"):
+        generated = Event.objects.filter(batch_id=batch.pk).aggregate(first=Min("occurred_at"))["first"]
+        assert batch.created_at <= generated, (batch, batch.created_at, generated)
+        if batch.use_by is not None:
+            made_on = timezone.localtime(batch.created_at, batch.provider.zone).date()
+            assert batch.use_by >= made_on, (batch, batch.use_by, made_on)
+    for unit in Unit.objects.all():
+        first = Event.objects.filter(unit_id=unit.pk).aggregate(first=Min("occurred_at"))["first"]
+        assert first is None or unit.created_at <= first, (unit, unit.created_at, first)
+    for account in Account.objects.all():
+        mentioned = Q(account_id=account.pk) | Q(from_account_id=account.pk) | Q(to_account_id=account.pk)
+        first = Event.objects.filter(mentioned).aggregate(first=Min("occurred_at"))["first"]
+        assert first is None or account.created_at <= first, (account, account.created_at, first)
+    # a unit that never had a code was not "created today" either, beside a year of history
+    assert not Unit.objects.filter(created_at__gt=now - timedelta(days=1)).exists()
+    assert not Account.objects.filter(created_at__gt=now - timedelta(days=1)).exists()

@@ -36,7 +36,7 @@ from django.utils import timezone
 from cms.errors import DomainError
 from cms.models import Account, User
 from cms.services import account_create, provider_create, user_create
-from codes.models import Code, CodeState
+from codes.models import Batch, Code, CodeState
 from codes.selectors import with_state
 from codes.services import (
     batch_generate,
@@ -47,12 +47,15 @@ from codes.services import (
     codes_revoke,
     codes_share,
 )
+from units.models import Unit
 from units.services import unit_create
 
 DEMO_PROVIDER = "Acme Telematics"
 RIVAL_PROVIDER = "Rival GPS"
 DEMO_PASSWORD = "demo"
 DAY = timedelta(days=1)
+#: Acme's network and fleet exist this many days before the seeding; its first batch a day later.
+ACME_HISTORY_DAYS = 401
 
 DEVICE_TYPES = ["Teltonika FMC130", "Teltonika FMB920", "Queclink GV300", "Ruptela FM-Eco4", "Concox GT06N"]
 
@@ -95,6 +98,12 @@ PROFILES = [
 ]
 
 
+def _dated(queryset, when: datetime) -> None:
+    """Date rows created by the services at the demo's moved clock: `created_at` is auto_now_add,
+    which reads the real clock (an update() does not)."""
+    queryset.update(created_at=when)
+
+
 def _set_demo_password(user: User) -> None:
     # Demo only: "demo" fails AUTH_PASSWORD_VALIDATORS on purpose (too short, too common). The
     # validators guard the forms people use to choose a password; here set_password() is called
@@ -130,13 +139,15 @@ class Seeder:
         # treebeard rewrites paths in the database: always work on a fresh row
         return Account.objects.get(pk=self.accounts[name].pk)
 
-    def build_tree(self, provider_name: str, time_zone: str, tree: list) -> dict[str, list[str]]:
+    def build_tree(self, provider_name: str, time_zone: str, tree: list, *, since: datetime) -> dict[str, list[str]]:
+        """The tree, created `since` (before its history starts)."""
         self.accounts[provider_name] = provider_create(name=provider_name, time_zone=time_zone)
         fleets: dict[str, list[str]] = {}
         for name, kind, parent, tz, units in tree:
             parent_account = self.account(parent or provider_name)
             self.accounts[name] = account_create(actor=None, parent=parent_account, name=name, kind=kind, time_zone=tz)
             fleets[name] = [f"{prefix} {n:02d}" for prefix, count in units for n in range(1, count + 1)]
+        _dated(Account.objects.filter(pk__in=[self.accounts[name].pk for name in (provider_name, *fleets)]), since)
         return fleets
 
     def make_user(self, username: str, account_name: str, role: str) -> User:
@@ -160,7 +171,8 @@ class Seeder:
                 return self.users[candidate.name]
         raise CommandError(f"no demo user above {account}")
 
-    def make_units(self, fleets: dict[str, list[str]], imei_prefix: str) -> list:
+    def make_units(self, fleets: dict[str, list[str]], imei_prefix: str, *, since: datetime) -> list:
+        """The fleets' units, registered `since` (before their first code)."""
         units = []
         serial = 0
         for account_name, names in fleets.items():
@@ -177,6 +189,7 @@ class Seeder:
                         device_type=self.rng.choice(DEVICE_TYPES),
                     )
                 )
+        _dated(Unit.objects.filter(pk__in=[unit.pk for unit in units]), since)
         return units
 
     # --- moving codes ------------------------------------------------------------------------
@@ -226,15 +239,17 @@ class Seeder:
             background=False,
             now=when,
         )
+        _dated(Batch.objects.filter(pk=batch.pk), when)
         return Pool(list(batch.codes.order_by("pk").values_list("pk", flat=True)))
 
     # --- Acme: a year of history -------------------------------------------------------------
     def acme(self) -> None:
         self.provider_name = DEMO_PROVIDER
-        fleets = self.build_tree(DEMO_PROVIDER, "Europe/Paris", ACME_TREE)
+        since = self.now - ACME_HISTORY_DAYS * DAY  # the network and its fleet, before the first batch
+        fleets = self.build_tree(DEMO_PROVIDER, "Europe/Paris", ACME_TREE, since=since)
         for username, account_name, role in ACME_USERS:
             self.make_user(username, account_name, role)
-        pool = self.make_units(fleets, "35")
+        pool = self.make_units(fleets, "35", since=since)
         self.rng.shuffle(pool)
 
         def pick(owner_name: str, n: int) -> list:
@@ -287,8 +302,8 @@ class Seeder:
 
             return step
 
-        # Batches, as the provider bought them over the year.
-        self.at(T - 400 * DAY, new_batch("y1", quantity=100, period_days=365, price="96.00", note="Yearly stock"))
+        # Batches, as the provider bought them over the year (the first one starts its history).
+        self.at(T - (ACME_HISTORY_DAYS - 1) * DAY, new_batch("y1", quantity=100, period_days=365, price="96.00", note="Yearly stock"))
         self.at(T - 130 * DAY, new_batch("promo", quantity=30, period_days=30, price="8.00",
                                          use_by=(T - 20 * DAY).date(), note="Spring promotion, use by date"))
         self.at(T - 120 * DAY, new_batch("q", quantity=120, period_days=90, price="27.00", note="Quarterly"))
@@ -382,14 +397,15 @@ class Seeder:
     # --- Rival: a small second tree, to show that trees never see each other --------------------
     def rival(self) -> None:
         self.provider_name = RIVAL_PROVIDER
+        T = self.now
         fleets = self.build_tree(
             RIVAL_PROVIDER,
             "America/New_York",
             [("Rival Dealer", "reseller", None, None, []), ("Rival Customer", "customer", "Rival Dealer", None, [("Bus", 8)])],
+            since=T - 41 * DAY,
         )
         self.make_user("rival", RIVAL_PROVIDER, User.Role.ADMIN)
-        units = self.make_units(fleets, "86")
-        T = self.now
+        units = self.make_units(fleets, "86", since=T - 41 * DAY)
         pool = Pool()
 
         def generate(when):
