@@ -2,7 +2,7 @@
 window filtered to those rows."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -28,7 +28,7 @@ def network_at_work(network, clock):
     available (one of them at South Sales), running and revoked; and the rival's, which no card of
     Acme may count."""
     admin = network.provider_admin
-    short, = factories.codes(admin, quantity=1, period_days=5)
+    (short,) = factories.codes(admin, quantity=1, period_days=5)
     month = factories.codes(admin, quantity=4, period_days=30)
     code_attach(code=short, unit=factories.unit(network.harvest, admin), actor=admin)
     code_share(code=month[0], to_account=network.south, actor=admin)
