@@ -1,10 +1,12 @@
 """A unit's cover as the pages and the API read it: `with_cover` annotates lists in SQL, `unit_cover`
 reads one unit's chain and asks `codes.rules.cover_of`, the rule the services apply; a property
-test holds the two together. Also the Units window's rows and a unit's timeline.
+test holds the two together. Also the Units window's rows, a unit's timeline, and the units a
+release would leave without cover.
 
 The state is derived from the codes and the clock, never read from the recorded `Unit.is_active`.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +18,7 @@ from audit.models import Action, Event
 from units.models import Unit
 from units.selectors import units_visible_to
 
+from . import rules
 from .models import Code
 from .rules import Cover, cover_of
 from .selectors import codes_visible_to
@@ -43,6 +46,28 @@ def unit_cover(unit: Unit, now: datetime | None = None) -> Cover:
         .order_by("activated_at")  # the unit's position index, not a walk of the primary key
     )
     return cover_of(chain, now)
+
+
+def units_a_release_deactivates(codes: QuerySet[Code], now: datetime | None = None) -> list[Unit]:
+    """The units that releasing these codes would leave without cover now, by name: read, not
+    locked, and decided by the rule the release applies (`codes.rules.release_ends_cover`), so the
+    confirmation names the units the release then deactivates."""
+    now = now or timezone.now()
+    on_units = codes.filter(unit__isnull=False).order_by()
+    # One query: every code covering those units, each marked whether it is among these.
+    live = (
+        Code.objects.filter(unit_id__in=on_units.values("unit_id"), activated_at__isnull=False, expires_at__gt=now)
+        .annotate(selected=Exists(on_units.filter(pk=OuterRef("pk"))))
+        .select_related("unit")
+    )
+    chains: dict[int, list[Code]] = defaultdict(list)
+    units: dict[int, Unit] = {}
+    for code in live:
+        chains[code.unit_id].append(code)
+        units[code.unit_id] = code.unit
+    selected = {code.pk for chain in chains.values() for code in chain if code.selected}
+    ended = [units[pk] for pk, chain in chains.items() if rules.release_ends_cover(cover_of(chain, now), selected)]
+    return sorted(ended, key=lambda unit: (unit.name, unit.pk))
 
 
 def units_for_window(user, now: datetime | None = None) -> QuerySet[Unit]:

@@ -18,6 +18,7 @@ from django.views import View
 from cms.errors import DomainError
 
 from .mail_forms import CodeSendForm
+from .rules import reservation_of
 from .selectors import codes_visible_to, with_state
 from .services import codes_send_by_email
 
@@ -49,6 +50,8 @@ class CodeSendView(LoginRequiredMixin, View):
         codes = list(with_state(codes_visible_to(request.user).filter(pk__in=pks)).select_related("holder").order_by("pk"))
         if len(codes) != len(pks):
             raise Http404
+        for code in codes:  # a code kept for someone goes again to that address only
+            code.reservation = reservation_of(code, state=code.state)
         return codes
 
     def _render(self, request, form, codes, status=200):

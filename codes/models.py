@@ -97,6 +97,10 @@ class Code(models.Model):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    # A code e-mailed to someone is kept for that address (`codes.rules.reservation_of`): in force
+    # while the code is on no unit and not over; a redemption or a cancellation clears both.
+    reserved_for = models.EmailField(_("reserved for"), blank=True, default="", editable=False)
+    reserved_at = models.DateTimeField(_("reserved"), null=True, blank=True, editable=False)
     status = models.CharField(
         _("recorded state"), max_length=16, choices=CodeState.choices, default=CodeState.AVAILABLE, editable=False
     )
@@ -133,6 +137,12 @@ class Code(models.Model):
                 condition=Q(use_by__isnull=True, usable_until__isnull=True)
                 | Q(use_by__isnull=False, usable_until__isnull=False),
                 name="code_use_by_has_deadline",
+            ),
+            # The reservation's backstop: an address with its date, and never on a code on a unit.
+            models.CheckConstraint(
+                condition=Q(reserved_for="", reserved_at__isnull=True)
+                | (~Q(reserved_for="") & Q(reserved_at__isnull=False, unit__isnull=True)),
+                name="code_reservation_on_no_unit",
             ),
         ]
         indexes = [

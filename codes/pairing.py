@@ -7,7 +7,7 @@ to `codes.services.codes_attach`, which checks every rule again, under row locks
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +17,7 @@ from units.selectors import units_visible_to
 
 from . import text as code_text
 from .models import Code, CodeState
-from .rules import code_state
+from .rules import code_state, reserved_refusal
 from .selectors import codes_visible_to, state_q
 
 
@@ -38,12 +38,18 @@ class Pairing:
         return not self.unpaired and bool(self.pairs)
 
 
+def usable_q(now: datetime) -> Q:
+    """Available codes an automatic choice may take: not reserved for the recipient of a mail. On
+    an available code a reservation holds exactly while it has a date (`codes.rules.reservation_of`)."""
+    return state_q(CodeState.AVAILABLE, now) & Q(reserved_at__isnull=True)
+
+
 def available_periods(*, user, now: datetime | None = None) -> list[int]:
     """The periods (days) of the available codes the user may use, shortest first."""
     now = now or timezone.now()
     return sorted(
         codes_visible_to(user)
-        .filter(state_q(CodeState.AVAILABLE, now))
+        .filter(usable_q(now))
         .order_by()
         .values_list("period_days", flat=True)
         .distinct()
@@ -59,7 +65,7 @@ def _ancestor_paths(owner: Account, top: Account) -> list[str]:
 def pair_units_with_codes(*, user, units, period_days: int, now: datetime | None = None) -> Pairing:
     """Pair each unit with one available code of `period_days` that the user may use: held by
     the user's account or an account below it, and by an account that contains the unit's owner
-    (DOMAIN.md, invariant 4).
+    (DOMAIN.md, invariant 4), and not reserved for the recipient of a mail.
 
     The code held closest to the unit is preferred (a code already shared down to the unit's
     branch is used before the stock above it), then the earliest use-by date, then the oldest
@@ -86,7 +92,7 @@ def pair_units_with_codes(*, user, units, period_days: int, now: datetime | None
     # One small query per holder account: at most as many codes as there are units it could serve.
     stock: dict[str, list[Code]] = {}
     holders = dict(Account.objects.filter(path__in=list(wanted)).values_list("path", "pk"))
-    candidates = codes_visible_to(user).filter(state_q(CodeState.AVAILABLE, now), period_days=period_days)
+    candidates = codes_visible_to(user).filter(usable_q(now), period_days=period_days)
     for path, holder_id in holders.items():
         stock[path] = list(
             candidates.filter(holder_id=holder_id)
@@ -188,6 +194,8 @@ def resolve_csv_lines(*, user, lines: list[CsvLine], now: datetime | None = None
             reason = _("This code cannot be attached: it is %(state)s.") % {
                 "state": CodeState(code_state(code, now)).label.lower()
             }
+        elif (reserved := reserved_refusal(code, now)) is not None:
+            reason = reserved.reason
         if reason is not None:
             result.errors.append(LineError(line.number, raw, reason))
             continue

@@ -129,9 +129,11 @@ def not_found(item: str, what: str = "code") -> Refusal:
     return Refusal(item, message, "not_found")
 
 
-def attach_refusal(code: Code, unit, cover: Cover, now: datetime) -> Refusal | None:
+def attach_refusal(code: Code, unit, cover: Cover, now: datetime, *, by_text: bool = False) -> Refusal | None:
     """Why this code cannot go onto this unit now, or None. `code.holder` and `unit.owner` are
-    loaded; `cover` is the unit's cover, including codes attached earlier in the same call."""
+    loaded; `cover` is the unit's cover, including codes attached earlier in the same call.
+    `by_text`: a redemption by the code's text, which its holder may make though the code is
+    reserved (holding the text is the recipient's proof)."""
     item = code.display_text
     state = code_state(code, now)
     if state == CodeState.REVOKED:
@@ -145,6 +147,8 @@ def attach_refusal(code: Code, unit, cover: Cover, now: datetime) -> Refusal | N
         return Refusal(item, _("This code has expired."), "code_expired")
     if state in ON_UNIT_STATES:
         return Refusal(item, _("This code is already in use on a unit."), "code_already_used")
+    if not by_text and (reserved := reserved_refusal(code, now)) is not None:
+        return reserved
     if not code.holder.contains(unit.owner):
         return Refusal(
             item,
@@ -238,7 +242,7 @@ ON_NO_UNIT_STATES = (CodeState.AVAILABLE, CodeState.RELEASED)
 
 def share_refusal(code: Code, target, now: datetime) -> Refusal | None:
     """Sharing moves a code on no unit down the tree, strictly below its holder (invariant 3)."""
-    if (refusal := _state_refusal(code, now, _("shared"), ON_NO_UNIT_STATES)) is not None:
+    if (refusal := _state_refusal(code, now, _("shared"), ON_NO_UNIT_STATES) or reserved_refusal(code, now)) is not None:
         return refusal
     if not code.holder.strictly_contains(target):
         return Refusal(
@@ -255,12 +259,12 @@ def recall_refusal(code: Code, account, now: datetime) -> Refusal | None:
     """Recalling moves a code on no unit, held below the caller's account, up to it."""
     if code.holder_id == account.pk:
         return Refusal(code.display_text, _("Your account already holds this code."), "invalid_state")
-    return _state_refusal(code, now, _("recalled"), ON_NO_UNIT_STATES)
+    return _state_refusal(code, now, _("recalled"), ON_NO_UNIT_STATES) or reserved_refusal(code, now)
 
 
 def revoke_refusal(code: Code, now: datetime) -> Refusal | None:
     """Only a code that never started can be voided."""
-    return _state_refusal(code, now, _("revoked"), (CodeState.AVAILABLE,))
+    return _state_refusal(code, now, _("revoked"), (CodeState.AVAILABLE,)) or reserved_refusal(code, now)
 
 
 def release_refusal(code: Code, now: datetime) -> Refusal | None:
@@ -279,4 +283,75 @@ def release_refusal(code: Code, now: datetime) -> Refusal | None:
             % {"date": date_format(code.use_by)},
             "code_use_by_passed",
         )
+    return None
+
+
+def release_ends_cover(cover: Cover, released_ids) -> bool:
+    """Whether taking these codes off a unit leaves it without cover now. The codes left on it close
+    up behind its running code, or start now, with no gap: the unit goes inactive only when it was
+    active and every code of its cover comes off."""
+    return cover.is_active and all(code.pk in released_ids for code in cover.chain)
+
+
+# --- reservations: codes e-mailed to someone -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reservation:
+    recipient: str
+    since: datetime
+
+
+def reservation_of(code, now: datetime | None = None, state: str | None = None) -> Reservation | None:
+    """The reservation a code e-mailed to someone is under, or None. It holds while the code can
+    still be redeemed (on no unit, not over): redeeming the code or cancelling the reservation
+    clears it, and it ends with the code when the clock ends it (its use-by date or period).
+    `state`: the code's state when already known (annotated in SQL on lists)."""
+    if code.reserved_at is None:
+        return None
+    if (state or code_state(code, now or timezone.now())) not in ON_NO_UNIT_STATES:
+        return None
+    return Reservation(recipient=code.reserved_for, since=code.reserved_at)
+
+
+def _reserved(code: Code, reservation: Reservation) -> Refusal:
+    return Refusal(
+        code.display_text,
+        _("Reserved for %(recipient)s since %(date)s: cancel the reservation first.")
+        % {"recipient": reservation.recipient, "date": _when(reservation.since)},
+        "code_reserved",
+    )
+
+
+def reserved_refusal(code: Code, now: datetime) -> Refusal | None:
+    """A staff action that would take a reserved code from its recipient (attaching it by hand,
+    sharing, recalling, revoking) waits until the reservation is cancelled: never silently."""
+    reservation = reservation_of(code, now)
+    return None if reservation is None else _reserved(code, reservation)
+
+
+def same_address(one: str, other: str) -> bool:
+    return one.strip().casefold() == other.strip().casefold()
+
+
+def send_refusal(code: Code, recipient: str, now: datetime) -> Refusal | None:
+    """A code is e-mailed only while it can still be redeemed. Sending it reserves it for the
+    address: again to the same address is fine, to another one only once the reservation is
+    cancelled."""
+    state = code_state(code, now)
+    if state not in ON_NO_UNIT_STATES:
+        return Refusal(
+            code.display_text,
+            _("This code is %(state)s: it can no longer be redeemed.") % {"state": CodeState(state).label.lower()},
+            "invalid_state",
+        )
+    reservation = reservation_of(code, now, state)
+    if reservation is not None and not same_address(reservation.recipient, recipient):
+        return _reserved(code, reservation)
+    return None
+
+
+def cancel_reservation_refusal(code: Code, now: datetime) -> Refusal | None:
+    if reservation_of(code, now) is None:
+        return Refusal(code.display_text, _("This code is not reserved."), "invalid_state")
     return None

@@ -93,7 +93,8 @@ def for_code_table(queryset: QuerySet[Code]) -> QuerySet[Code]:
     the code's row (`unit_name`, `holder_name`, `batch_unit_price`, ...): one model instance a
     row rather than four, in one query (ADR 27)."""
     return queryset.only(
-        "text", "period_days", "activated_at", "expires_at", "unit_id", "holder_id", "batch_id"
+        "text", "period_days", "activated_at", "expires_at", "unit_id", "holder_id", "batch_id", "reserved_for",
+        "reserved_at",
     ).annotate(
         unit_name=F("unit__name"), unit_hardware_id=F("unit__hardware_id"), holder_name=F("holder__name"),
         batch_unit_price=F("batch__unit_price"), batch_currency=F("batch__currency"),

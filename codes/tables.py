@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from cms.web.tables import BaseTable
 
 from .models import Code, CodeState
-from .templatetags.codes_window import days_left_cell, state_badge
+from .templatetags.codes_window import days_left_cell, reservation_cell, state_badge
 
 #: Numbers are right-aligned, their headers too.
 RIGHT = {"th": {"class": "text-end"}}
@@ -87,3 +87,6 @@ class CodeTable(BaseTable):
 
     def days_left_of(self, code) -> str:
         return days_left_cell(code, self.now)
+
+    def reservation_of(self, code) -> str:
+        return reservation_cell(code, self.now)

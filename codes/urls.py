@@ -11,4 +11,5 @@ urlpatterns = [
     path("recall/", views.CodeBulkRecallView.as_view(), name="bulk_recall"),
     path("release/", views.CodeBulkReleaseView.as_view(), name="bulk_release"),
     path("revoke/", views.CodeBulkRevokeView.as_view(), name="bulk_revoke"),
+    path("cancel-reservation/", views.CodeBulkCancelReservationView.as_view(), name="bulk_cancel_reservation"),
 ]

@@ -4,6 +4,7 @@
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import DetailView
@@ -13,10 +14,11 @@ from cms.web.views import AccountRequiredMixin, BulkAction, BulkActionView, Expo
 
 from . import services
 from . import text as code_text
+from .cover import units_a_release_deactivates
 from .filtersets import DEFAULT_STATES, CodeFilterSet
 from .forms import RevokeForm, ShareForm
 from .models import FINAL_STATES, CodeState
-from .rules import code_state
+from .rules import code_state, reservation_of
 from .selectors import codes_visible_to, for_code_table, with_state
 from .tables import CodeTable
 from .templatetags.codes_window import days_left_shown
@@ -27,6 +29,9 @@ RELEASE = BulkAction(gettext_lazy("Release"), "codes:bulk_release", "outline-war
 REVOKE = BulkAction(gettext_lazy("Revoke"), "codes:bulk_revoke", "outline-danger", needs_provider_admin=True)
 # Its page takes the ticked codes only, not "all matching".
 SEND = BulkAction(gettext_lazy("Send by e-mail"), "mail:send", "outline-dark", selected_only=True)
+CANCEL_RESERVATION = BulkAction(gettext_lazy("Cancel reservation"), "codes:bulk_cancel_reservation", "outline-secondary")
+#: How many deactivated units a release's message names.
+NAMED_UNITS = 10
 
 
 class CodeListView(ObjectListView):
@@ -50,7 +55,7 @@ class CodeListView(ObjectListView):
         ExportColumn(gettext_lazy("Price"), "batch__unit_price"),
         ExportColumn(gettext_lazy("Currency"), "batch__currency"),
     ]
-    bulk_actions = [SHARE, RECALL, RELEASE, REVOKE, SEND]
+    bulk_actions = [SHARE, RECALL, RELEASE, REVOKE, SEND, CANCEL_RESERVATION]
 
     def get_base_queryset(self):
         return with_state(codes_visible_to(self.request.user))
@@ -94,9 +99,11 @@ class CodeDetailView(AccountRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         code = self.object
         state = code_state(code)
+        reservation = reservation_of(code, state=state)
         user = self.request.user
         context.update(
             state=state,
+            reservation=reservation,
             days_left=days_left_shown(state, code.expires_at - timezone.now() if code.expires_at else None),
             events=code.events.select_related(
                 "actor", "actor_account", "unit", "from_account", "to_account"
@@ -104,7 +111,10 @@ class CodeDetailView(AccountRequiredMixin, DetailView):
             # A final code has nothing left to do (the services would refuse every action).
             actions=[]
             if state in FINAL_STATES
-            else [a for a in (SHARE, RECALL, RELEASE, REVOKE, SEND) if a.allowed_for(user) and a.url is not None],
+            else [
+                a for a in (SHARE, RECALL, RELEASE, REVOKE, SEND, *([CANCEL_RESERVATION] if reservation else []))
+                if a.allowed_for(user) and a.url is not None
+            ],
         )
         return context
 
@@ -155,7 +165,18 @@ class CodeBulkRecallView(CodeBulkActionView):
         ) % {"count": count, "account": self.request.user.account.name}
 
 
+def _deactivated_message(units) -> str:
+    """The units a release left without cover, by name: "Units A, B and 3 more are now deactivated." """
+    names = [unit.name for unit in units[:NAMED_UNITS]]
+    if len(units) > NAMED_UNITS:
+        names.append(_("%(count)d more") % {"count": len(units) - NAMED_UNITS})
+    return ngettext(
+        "Unit %(units)s is now deactivated.", "Units %(units)s are now deactivated.", len(units)
+    ) % {"units": get_text_list(names, _("and"))}
+
+
 class CodeBulkReleaseView(CodeBulkActionView):
+    template_name = "codes/release_confirm.html"
     title = gettext_lazy("Release codes from their units")
     confirm_label = gettext_lazy("Release")
     confirm_style = "warning"
@@ -164,8 +185,13 @@ class CodeBulkReleaseView(CodeBulkActionView):
         "a scheduled code becomes available again. The units' other codes move forward so their cover has no gap."
     )
 
+    def get_extra_context(self, queryset) -> dict:
+        # The units whose cover ends, named before the release is confirmed.
+        return {"deactivating": units_a_release_deactivates(queryset)}
+
     def perform(self, queryset, form):
-        released = services.codes_release(codes=self.code_ids(queryset), actor=self.request.user)
+        result = services.codes_release(codes=self.code_ids(queryset), actor=self.request.user)
+        released = result.codes
         running = sum(1 for c in released if c.status == CodeState.RELEASED)
         message = ngettext(
             "%(count)d code released from its unit.", "%(count)d codes released from their units.", len(released)
@@ -185,6 +211,8 @@ class CodeBulkReleaseView(CodeBulkActionView):
                     len(released) - running,
                 ) % {"count": len(released) - running}
             )
+        if result.deactivated:
+            parts.append(_deactivated_message(result.deactivated))
         return " ".join(parts)
 
 
@@ -201,3 +229,19 @@ class CodeBulkRevokeView(CodeBulkActionView):
             codes=self.code_ids(queryset), actor=self.request.user, reason=form.cleaned_data.get("reason", ""),
         )
         return ngettext("%(count)d code revoked.", "%(count)d codes revoked.", count) % {"count": count}
+
+
+class CodeBulkCancelReservationView(CodeBulkActionView):
+    title = gettext_lazy("Cancel reservations")
+    confirm_label = gettext_lazy("Cancel the reservations")
+    explanation = gettext_lazy(
+        "These codes were sent by e-mail and are kept for their recipient. Cancelling frees them: they can be "
+        "applied, shared, recalled or revoked again, and automatic choices may take them. The e-mail's link "
+        "still works while a code is unused."
+    )
+
+    def perform(self, queryset, form):
+        count = services.codes_reservation_cancel(codes=self.code_ids(queryset), actor=self.request.user)
+        return ngettext(
+            "%(count)d reservation cancelled.", "%(count)d reservations cancelled.", count
+        ) % {"count": count}

@@ -45,6 +45,7 @@ STATUS_BY_CODE = {
     "code_expired": status.HTTP_409_CONFLICT,
     "code_revoked": status.HTTP_409_CONFLICT,
     "code_use_by_passed": status.HTTP_409_CONFLICT,
+    "code_reserved": status.HTTP_409_CONFLICT,
     "unit_covered": status.HTTP_409_CONFLICT,
     "outside_branch": status.HTTP_409_CONFLICT,
     "invalid_state": status.HTTP_409_CONFLICT,

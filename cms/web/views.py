@@ -232,6 +232,11 @@ class BulkActionView(AccountRequiredMixin, View):
         """What the selection is made of, shown on the confirmation page, e.g. rows by state."""
         return []
 
+    def get_extra_context(self, queryset) -> dict:
+        """More for the confirmation page (what else the action would change), which a subclass's
+        template shows in the `consequences` block."""
+        return {}
+
     # --- machinery ----------------------------------------------------------------------------
     def list_view(self) -> ObjectListView:
         view = self.list_view_class()
@@ -314,6 +319,7 @@ class BulkActionView(AccountRequiredMixin, View):
             "error": error,
             "summary": self.get_summary(queryset),
             "all_matching": "_all" in hidden,
+            **self.get_extra_context(queryset),
         }
         return render(request, self.template_name, context, status=409 if error else 200)
 

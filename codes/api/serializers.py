@@ -5,11 +5,13 @@ from rest_framework import serializers
 from cms.api.serializers import AccountRefSerializer
 from codes import text as code_text
 from codes.models import Batch, Code, CodeState
-from codes.rules import code_state
+from codes.rules import Reservation, code_state, reservation_of
 from units.models import Unit
 
 #: Most codes one bulk request may name.
 MAX_BULK = 1000
+#: Writes a time as every DateTimeField of the API does.
+_moment = serializers.DateTimeField()
 
 
 class UnitRefSerializer(serializers.ModelSerializer):
@@ -30,11 +32,17 @@ class CodeSerializer(serializers.ModelSerializer):
         help_text="When the use-by day ends in the provider's time zone: a code never applied lapses then.",
     )
 
+    reserved_for = serializers.SerializerMethodField(
+        help_text="The address the code was e-mailed to, while it is kept for it: staff actions and automatic "
+        "choices leave it alone until it is redeemed or the reservation is cancelled. Null when not reserved.",
+    )
+    reserved_at = serializers.SerializerMethodField(help_text="When the code was first e-mailed to that address.")
+
     class Meta:
         model = Code
         fields = [
             "code", "state", "period_days", "use_by", "usable_until", "holder", "unit", "batch",
-            "activated_at", "expires_at", "revoked_at", "archived_at",
+            "activated_at", "expires_at", "revoked_at", "archived_at", "reserved_for", "reserved_at",
         ]
         read_only_fields = fields
 
@@ -42,6 +50,19 @@ class CodeSerializer(serializers.ModelSerializer):
     def get_state(self, code: Code) -> str:
         # Lists annotate the state in SQL (codes.selectors.with_state); single codes compute it.
         return getattr(code, "state", None) or str(code_state(code))
+
+    def _reservation(self, code: Code) -> Reservation | None:
+        return reservation_of(code, state=self.get_state(code))
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_reserved_for(self, code: Code) -> str | None:
+        reservation = self._reservation(code)
+        return reservation.recipient if reservation else None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_reserved_at(self, code: Code) -> str | None:
+        reservation = self._reservation(code)
+        return _moment.to_representation(reservation.since) if reservation else None
 
 
 class CodeBriefSerializer(CodeSerializer):

@@ -26,6 +26,7 @@ from codes.services import (
     code_attach,
     code_redeem,
     code_release,
+    code_reservation_cancel,
     code_revoke,
     codes_recall,
     codes_share,
@@ -64,14 +65,17 @@ def _code_not_found() -> NotFound:
     return NotFound(_("No such code in your part of the network."))
 
 
-def post_action(*, detail: bool, operation_id: str, summary: str, request, answer, description: str | None = None):
+def post_action(
+    *, detail: bool, operation_id: str, summary: str, request, answer, description: str | None = None,
+    url_path: str | None = None,
+):
     """A POST action on codes, idempotent, with its schema (the code in the path when `detail`)."""
     schema = extend_schema(
         operation_id=operation_id, summary=summary, description=description,
         parameters=[CODE_PARAMETER, IDEMPOTENCY_KEY] if detail else [IDEMPOTENCY_KEY],
         request=request, responses={200: answer, **errors(404, 409, 415, 422)},
     )
-    return lambda method: schema(action(detail=detail, methods=["post"])(idempotent(method)))
+    return lambda method: schema(action(detail=detail, methods=["post"], url_path=url_path)(idempotent(method)))
 
 
 def code_for(user, typed: str) -> Code:
@@ -194,6 +198,18 @@ class CodeViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         found = self.get_object()
         code_revoke(code=found, actor=request.user, reason=serializer.validated_data["reason"])
+        return self._answer(found)
+
+    @post_action(
+        detail=True, operation_id="codes_cancel_reservation", summary="Cancel a code's reservation",
+        description="A code sent by e-mail is kept for its recipient: it is not attached, shared, recalled or "
+        "revoked, nor chosen automatically, until it is redeemed or its reservation is cancelled. Cancelling "
+        "frees it (409 invalid_state when it is not reserved).",
+        request=None, answer=CodeSerializer, url_path="cancel-reservation",
+    )
+    def cancel_reservation(self, request, code=None):
+        found = self.get_object()
+        code_reservation_cancel(code=found, actor=request.user)
         return self._answer(found)
 
     @post_action(

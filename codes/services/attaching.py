@@ -87,10 +87,11 @@ def record_units(locked: Locked, unit_ids, *, actor, by_clock: bool = False) -> 
 def save_positions(codes: list[Code]) -> None:
     """One row at a time, in the order given (chain order): each move is to a place the rows
     written before it have left, so the unique indexes on a unit's positions never see two rows
-    in one place."""
+    in one place. A redeemed code's reservation is cleared in the same statement."""
     for code in codes:
         Code.objects.filter(pk=code.pk).update(
-            unit_id=code.unit_id, activated_at=code.activated_at, expires_at=code.expires_at, status=code.status
+            unit_id=code.unit_id, activated_at=code.activated_at, expires_at=code.expires_at, status=code.status,
+            reserved_for=code.reserved_for, reserved_at=code.reserved_at,
         )
 
 
@@ -112,6 +113,7 @@ def attach_pairs(
     refusals: list[Refusal] = []
     attached: list[Code] = []
     seen: set[int] = set()
+    reserved_for: dict[int, str] = {}
     for pair in pairs:
         code, unit = locked.codes.get(pair.code_id), locked.units.get(pair.unit_id)
         if code is None or (visible_from is not None and not visible_from.contains(code.holder)):
@@ -125,12 +127,15 @@ def attach_pairs(
             continue
         seen.add(code.pk)
         cover = locked.cover(unit.pk)
-        if (refused := rules.attach_refusal(code, unit, cover, now)) is not None:
+        if (refused := rules.attach_refusal(code, unit, cover, now, by_text=redeemed)) is not None:
             refusals.append(refused)
             continue
         placement = rules.attach_placement(code, cover, now)
+        if (reservation := rules.reservation_of(code, now)) is not None:  # redeemed by its recipient
+            reserved_for[code.pk] = reservation.recipient
         code.unit = unit
         code.activated_at, code.expires_at, code.status = placement.starts_at, placement.ends_at, placement.status
+        code.reserved_for, code.reserved_at = "", None
         locked.chains[unit.pk].append(code)
         attached.append(code)
     if refusals:
@@ -145,7 +150,8 @@ def attach_pairs(
                 code=code,
                 unit=code.unit,
                 client_address=client_address,
-                details={"scheduled": True} if code.status == CodeState.SCHEDULED else {},
+                details=({"scheduled": True} if code.status == CodeState.SCHEDULED else {})
+                | ({"reserved_for": reserved_for[code.pk]} if code.pk in reserved_for else {}),
             )
             for code in attached
         ]
@@ -198,12 +204,21 @@ def _rebase(chain: list[Code], *, now: datetime, actor, unit: Unit) -> tuple[lis
     return moved, events
 
 
-def codes_release(*, codes: Iterable[Code | int], actor, now: datetime | None = None) -> list[Code]:
-    """Detach codes from their units. All or nothing."""
+@dataclass(frozen=True)
+class Released:
+    """What a release did: the codes taken off, and the units it left without cover."""
+
+    codes: list[Code]
+    deactivated: list[Unit]
+
+
+def codes_release(*, codes: Iterable[Code | int], actor, now: datetime | None = None) -> Released:
+    """Detach codes from their units. All or nothing. Returns the codes released and the units
+    the release left without cover."""
     account = require_writer(actor)
     ids = ids_of(codes)
     if not ids:
-        return []
+        return Released(codes=[], deactivated=[])
     with transaction.atomic():
         seen_on = dict(Code.objects.filter(pk__in=ids).values_list("pk", "unit_id"))
         locked = lock_for_units(ids, seen_on.values(), now=now)
@@ -215,6 +230,12 @@ def codes_release(*, codes: Iterable[Code | int], actor, now: datetime | None = 
             return rules.release_refusal(code, now)
 
         released = each_code(ids, locked.codes, account, refusal)
+        released_ids = {code.pk for code in released}
+        # Decided on the covers before the change, by the rule the release's preview asks.
+        deactivated = sorted(
+            (unit for pk, unit in locked.units.items() if rules.release_ends_cover(locked.cover(pk), released_ids)),
+            key=lambda unit: (unit.name, unit.pk),
+        )
         events = []
         for code in released:
             unit = locked.units[code.unit_id]
@@ -242,8 +263,8 @@ def codes_release(*, codes: Iterable[Code | int], actor, now: datetime | None = 
         save_positions(moved)
         events_write(events)
         record_units(locked, seen_on.values(), actor=actor)
-        return released
+        return Released(codes=released, deactivated=deactivated)
 
 
 def code_release(*, code: Code | int, actor, now: datetime | None = None) -> Code:
-    return codes_release(codes=[code], actor=actor, now=now)[0]
+    return codes_release(codes=[code], actor=actor, now=now).codes[0]

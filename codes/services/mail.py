@@ -1,10 +1,12 @@
 """What Keyline e-mails: codes sent to an end customer (`codes_send_by_email`, rendered by
-`codes_mail_build` in the worker), and the daily expiry-notice mails (`notices_mail_due`).
+`codes_mail_build` in the worker; `codes_reservation_cancel` frees them again), and the daily
+expiry-notice mails (`notices_mail_due`).
 
-Sending codes changes no code: it records one `code_sent` entry per code and hands the mails to
-the worker once that is committed. A notice mail is recorded (`NoticeMailed` and its
-`notice_sent` entry) in the transaction that hands it to the e-mail backend: when the backend
-fails nothing is recorded and the next hourly run tries again; two runs at once send it once.
+Sending codes reserves them for the recipient (`codes.rules.reservation_of`, DOMAIN.md): it
+records one `reserved` entry per code and hands the mails to the worker once that is committed.
+A notice mail is recorded (`NoticeMailed` and its `notice_sent` entry) in the transaction that
+hands it to the e-mail backend: when the backend fails nothing is recorded and the next hourly run
+tries again; two runs at once send it once.
 Notice mails go out from `KEYLINE_NOTICE_MAIL_HOUR` o'clock in each account's time zone, at most
 once a day per notice and user (a show-once notice once in all).
 """
@@ -30,13 +32,12 @@ from cms.actors import SYSTEM, require_writer
 from cms.errors import DomainError, Refusal
 from cms.models import Account
 
-from ..models import Code, CodeState, NoticeMailed
+from .. import rules
+from ..models import Code, NoticeMailed
 from ..notices import DueNotice, notices_due_for_users, units_losing_cover
-from ..rules import code_state
-from ..selectors import codes_visible_to
+from .common import each_code, ids_of
+from .locks import lock_codes
 
-#: States in which a code can still be redeemed, so sending it makes sense.
-SENDABLE_STATES = (CodeState.AVAILABLE, CodeState.RELEASED)
 MESSAGE_MAX_LENGTH = 2000
 
 
@@ -79,11 +80,11 @@ def codes_send_by_email(
     one_mail_per_code: bool = True,
     now: datetime | None = None,
 ) -> list[Code]:
-    """E-mail codes the actor can see (held by its account or below) to one address: one mail
-    per code, or one mail listing them all. All-or-nothing: when any code is refused (not
-    visible, or no longer redeemable) nothing is recorded or sent. Returns the codes sent."""
-    now = now or timezone.now()
-    require_writer(actor)
+    """E-mail codes the actor can see (held by its account or below) to one address, one mail
+    per code or one mail listing them all, and reserve them for that address. All-or-nothing:
+    when any code is refused (not visible, no longer redeemable, reserved for another address)
+    nothing is recorded or sent. Returns the codes sent."""
+    account = require_writer(actor)
     recipient, message = _validated(recipient=recipient, message=message, language=language)
     ids = list(dict.fromkeys(c if isinstance(c, int) else c.pk for c in codes))
     if not ids:
@@ -94,36 +95,28 @@ def codes_send_by_email(
             code="validation_error",
         )
     with transaction.atomic():
-        visible = {c.pk: c for c in codes_visible_to(actor).filter(pk__in=ids).order_by("pk")}
-        refusals = []
-        for pk in ids:
-            code = visible.get(pk)
-            if code is None:
-                refusals.append(Refusal(f"#{pk}", _("No such code in your part of the network."), "not_found"))
-            elif code_state(code, now) not in SENDABLE_STATES:
-                refusals.append(
-                    Refusal(
-                        code.display_text,
-                        _("This code is %(state)s: it can no longer be redeemed.")
-                        % {"state": CodeState(code_state(code, now)).label.lower()},
-                        "invalid_state",
-                    )
-                )
-        if refusals:
-            raise DomainError.for_refusals(refusals, len(ids))
-        sent = [visible[pk] for pk in ids]
-        events_write(
-            [
+        # Codes outside the sender's branch read as unknown, by id only.
+        locked = {pk: code for pk, code in lock_codes(ids).items() if account.contains(code.holder)}
+        now = now or timezone.now()  # read once the locks are held (ADR 9)
+        sent = each_code(ids, locked, account, lambda code: rules.send_refusal(code, recipient, now))
+        events, reserving = [], []
+        for code in sent:
+            # Sent again to the same address: the reservation stands from its first mail.
+            resent = rules.reservation_of(code, now) is not None
+            if not resent:
+                code.reserved_for, code.reserved_at = recipient, now
+                reserving.append(code.pk)
+            events.append(
                 event_build(
-                    action=Action.CODE_SENT,
-                    actor=actor,
-                    occurred_at=now,
-                    code=code,
-                    details={"recipient": recipient, "language": language, "one_mail_per_code": one_mail_per_code},
+                    action=Action.RESERVED, actor=actor, occurred_at=now, code=code, unit_id=code.unit_id,
+                    details={
+                        "recipient": recipient, "language": language, "one_mail_per_code": one_mail_per_code,
+                        **({"resent": True} if resent else {}),
+                    },
                 )
-                for code in sent
-            ]
-        )
+            )
+        Code.objects.filter(pk__in=reserving).update(reserved_for=recipient, reserved_at=now)
+        events_write(events)
         task_kwargs = {
             "code_ids": [c.pk for c in sent],
             "recipient": recipient,
@@ -134,6 +127,35 @@ def codes_send_by_email(
         }
         transaction.on_commit(lambda: codes_send_mail_task.delay(**task_kwargs))
     return sent
+
+
+def codes_reservation_cancel(*, codes: Iterable[Code | int], actor, now: datetime | None = None) -> int:
+    """Free reserved codes for the staff again: their recipient's mail no longer keeps them. A
+    writer of the holder's branch may; each gets a `reservation_cancelled` entry. All or nothing."""
+    account = require_writer(actor)
+    ids = ids_of(codes)
+    if not ids:
+        return 0
+    with transaction.atomic():
+        locked = lock_codes(ids)
+        now = now or timezone.now()
+        chosen = each_code(ids, locked, account, lambda code: rules.cancel_reservation_refusal(code, now))
+        events = [
+            event_build(
+                action=Action.RESERVATION_CANCELLED, actor=actor, occurred_at=now, code=code, unit_id=code.unit_id,
+                details={"recipient": code.reserved_for, "reserved_at": code.reserved_at.isoformat()},
+            )
+            for code in chosen
+        ]
+        Code.objects.filter(pk__in=[c.pk for c in chosen]).update(reserved_for="", reserved_at=None)
+        for code in chosen:
+            code.reserved_for, code.reserved_at = "", None
+        events_write(events)
+    return len(chosen)
+
+
+def code_reservation_cancel(*, code: Code | int, actor, now: datetime | None = None) -> int:
+    return codes_reservation_cancel(codes=[code], actor=actor, now=now)
 
 
 def redeem_link(code: Code) -> str:

@@ -96,7 +96,7 @@ def redeem_preview(
     found["code"] = code
     chain = Code.objects.filter(unit=unit, status__in=ON_UNIT_STATES)
     cover = rules.cover_of(chain, now)
-    if (refusal := rules.attach_refusal(code, unit, cover, now)) is not None:
+    if (refusal := rules.attach_refusal(code, unit, cover, now, by_text=True)) is not None:
         raise rules.redeem_refusal(refusal.code)
     placement = rules.attach_placement(code, cover, now)
     return RedeemPreview(

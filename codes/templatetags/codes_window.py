@@ -4,9 +4,11 @@ from datetime import timedelta
 
 from django import template
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
+from cms.web.jinja import minute
 from codes.models import CodeState
-from codes.rules import whole_days
+from codes.rules import reservation_of, whole_days
 
 register = template.Library()
 
@@ -35,3 +37,14 @@ def days_left_cell(code, now) -> str:
         return "—"
     style = "days-soon" if left <= SOON_DAYS else "days-warn" if left <= WARN_DAYS else ""
     return format_html('<span class="{}">{}</span>', style, left)
+
+
+def reservation_cell(code, now) -> str:
+    """Under a reserved code's state: to whom and when it was sent; nothing for any other code."""
+    reservation = reservation_of(code, now, code.state)
+    if reservation is None:
+        return ""
+    return format_html(
+        '<div class="small text-body-secondary reservation" data-testid="reservation">{}</div>',
+        _("sent to %(recipient)s on %(date)s") % {"recipient": reservation.recipient, "date": minute(reservation.since)},
+    )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.models import Action, Event
 from codes import text as code_text
 from codes.models import Code, CodeState
-from codes.services import code_attach, code_share
+from codes.services import code_attach, code_share, codes_send_by_email
 from tests import factories
 from tests.api.conftest import assert_error
 
@@ -207,6 +207,62 @@ def test_given_no_unit_in_the_body_when_attaching_then_400_listing_the_field(net
     error = assert_error(response, 400, "validation_error")
     assert [d["item"] for d in error["details"]] == ["unit"]
     assert error["details"][0]["code"] == "required"
+
+
+# --- codes e-mailed to a customer ----------------------------------------------------------------
+
+
+@pytest.fixture
+def mailed(network, acme_codes):
+    """Acme's first code, e-mailed to a driver at 2027-03-01 09:00 UTC."""
+    with time_machine.travel("2027-03-01 09:00:00+00:00", tick=False):
+        codes_send_by_email(codes=[acme_codes[0]], actor=network.provider_admin, recipient="driver@harvest.example")
+    return acme_codes[0]
+
+
+def test_given_a_code_sent_by_email_when_read_then_it_says_for_whom_it_is_kept_since_when(network, api_for, mailed, acme_codes):
+    api = api_for(network.provider_operator)
+
+    body = api.get(f"/api/v1/codes/{mailed.text}/").json()
+    listed = {r["code"]: r for r in page(api.get("/api/v1/codes/"))}
+
+    assert (body["reserved_for"], body["reserved_at"]) == ("driver@harvest.example", "2027-03-01T09:00:00Z")
+    assert listed[mailed.display_text]["reserved_for"] == "driver@harvest.example"
+    assert listed[acme_codes[1].display_text]["reserved_for"] is None
+    assert listed[acme_codes[1].display_text]["reserved_at"] is None
+
+
+def test_given_a_code_sent_by_email_when_attached_then_409_code_reserved_and_nothing_changes(
+    network, api_for, mailed, harvest_unit
+):
+    response = attach(api_for(network.provider_operator), mailed, harvest_unit.hardware_id)
+
+    assert_error(response, 409, "code_reserved")
+    assert "cancel the reservation first" in response.json()["error"]["message"]
+    assert Code.objects.get(pk=mailed.pk).unit_id is None
+
+
+def test_given_a_code_sent_by_email_when_its_reservation_is_cancelled_then_it_is_free_and_audited(
+    network, api_for, mailed, harvest_unit
+):
+    api = api_for(network.provider_operator)
+
+    response = api.post(f"/api/v1/codes/{mailed.display_text.lower()}/cancel-reservation/")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["reserved_for"] is None and response.json()["reserved_at"] is None
+    assert Event.objects.get(action=Action.RESERVATION_CANCELLED).actor == network.provider_operator
+    assert attach(api, mailed, harvest_unit.hardware_id).status_code == 200
+    assert_error(api.post(f"/api/v1/codes/{mailed.text}/cancel-reservation/"), 409, "invalid_state")
+
+
+def test_given_another_branch_or_a_viewer_when_cancelling_a_reservation_then_404_or_403(network, api_for, mailed):
+    assert_error(api_for(network.south_admin).post(f"/api/v1/codes/{mailed.text}/cancel-reservation/"), 404, "not_found")
+    assert_error(
+        api_for(network.provider_viewer).post(f"/api/v1/codes/{mailed.text}/cancel-reservation/"), 403,
+        "permission_denied",
+    )
+    assert Code.objects.get(pk=mailed.pk).reserved_for == "driver@harvest.example"
 
 
 # --- release ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from audit.models import Action, Event
 from codes import text as code_text
 from codes.models import Code
-from codes.services import code_attach
+from codes.services import code_attach, codes_send_by_email
 from tests import factories
 from tests.api.conftest import assert_error
 
@@ -119,3 +119,15 @@ def test_given_running_and_scheduled_redemptions_then_each_answer_is_the_code_as
     assert answers == expected
     assert [a["state"] for a in answers] == ["running", "scheduled"]
     assert answers[0]["expires_at"] == answers[1]["activated_at"] and answers[0]["expires_at"].endswith("Z")
+
+
+def test_given_a_code_sent_by_email_when_its_recipient_redeems_it_then_it_runs_and_is_no_longer_reserved(
+    network, api_for, acme_codes, harvest_unit
+):
+    codes_send_by_email(codes=[acme_codes[0]], actor=network.provider_admin, recipient="driver@harvest.example")
+
+    response = redeem(api_for(network.harvest_user), acme_codes[0].display_text, harvest_unit.hardware_id)
+
+    assert response.status_code == 200, response.content
+    code = Code.objects.get(pk=acme_codes[0].pk)
+    assert code.unit_id == harvest_unit.pk and code.reserved_for == "" and code.reserved_at is None

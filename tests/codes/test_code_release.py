@@ -4,8 +4,8 @@ import pytest
 
 from audit.models import Action
 from cms.errors import DomainError
-from codes.cover import unit_cover
-from codes.models import CodeState
+from codes.cover import unit_cover, units_a_release_deactivates
+from codes.models import Code, CodeState
 from codes.rules import code_state
 from codes.services import code_attach, code_release, code_revoke, codes_attach, codes_release
 from tests import factories
@@ -197,7 +197,8 @@ class TestBulk:
 
         released = codes_release(codes=[*codes, other], actor=network.provider_admin)
 
-        assert len(released) == 4
+        assert len(released.codes) == 4
+        assert released.deactivated == sorted([unit, other_unit], key=lambda u: (u.name, u.pk))
         assert [code_state(refresh(c)) for c in codes] == [
             CodeState.RELEASED, CodeState.AVAILABLE, CodeState.AVAILABLE,
         ]
@@ -205,3 +206,31 @@ class TestBulk:
         events = new_events(before)
         assert events.filter(action=Action.RELEASED).count() == 4
         assert events.filter(action=Action.UNIT_DEACTIVATED).count() == 2
+
+
+class TestWhatAReleaseDeactivates:
+    def test_given_three_units_then_the_release_and_its_preview_name_only_the_unit_left_without_cover(
+        self, network, clock
+    ):
+        alone, renewed, queued = (factories.unit(network.harvest, actor=network.provider_admin, name=name)
+                                  for name in ("Alone", "Renewed", "Queued"))
+        (only,) = chain(network, alone, 1)
+        head, _behind = chain(network, renewed, 2)
+        _running, tail = chain(network, queued, 2)
+        chosen = [only, head, tail]
+        before = last_event_id()
+
+        previewed = units_a_release_deactivates(Code.objects.filter(pk__in=[c.pk for c in chosen]))
+        released = codes_release(codes=chosen, actor=network.provider_admin)
+
+        assert previewed == released.deactivated == [alone]
+        deactivated = new_events(before, action=Action.UNIT_DEACTIVATED).values_list("unit_id", flat=True)
+        assert list(deactivated) == [alone.pk]
+        assert unit_cover(renewed).is_active and unit_cover(queued).is_active
+
+    def test_given_a_unit_the_clock_already_left_without_cover_then_the_release_names_nothing(self, network, clock):
+        unit = unit_of(network)
+        (code,) = chain(network, unit, 1)
+        clock.shift(31 * DAY)  # it ran out; no job has recorded it
+
+        assert units_a_release_deactivates(Code.objects.filter(pk=code.pk)) == []

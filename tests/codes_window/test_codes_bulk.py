@@ -86,9 +86,9 @@ def test_given_a_share_with_a_running_code_in_the_selection_then_nothing_moves_a
     )
     assert response.status_code == 409
     refused = {r.item: r.reason for r in response.context["error"].refusals}
-    assert set(refused) == {window.running.display_text, window.released.display_text}
+    assert set(refused) == {window.running.display_text}  # a released code on no unit moves like an available one
     content = response.content.decode()
-    assert "2 of 3 rows were refused; nothing was changed." in content
+    assert "1 of 3 rows were refused; nothing was changed." in content
     for item, reason in refused.items():
         assert item in content and str(reason).split(";")[0] in content
     assert snapshot() == before
@@ -175,10 +175,41 @@ def test_given_codes_on_units_when_releasing_then_they_come_off_and_the_message_
     assert sorted(response.context["summary"]) == [("Running", 1), ("Scheduled", 1)]
     response = post(client, RELEASE, window.running, window.scheduled, confirm=True, follow=True)
     assert messages_of(response) == [
-        "2 codes released from their units. 1 keeps running on its own clock. 1 had not started and is available again."
+        "2 codes released from their units. 1 keeps running on its own clock. 1 had not started and is available "
+        "again. Unit Harvest Tractor is now deactivated."
     ]
     assert code_state(fresh(window.running)) == CodeState.RELEASED
     assert code_state(fresh(window.scheduled)) == CodeState.AVAILABLE
+
+
+def test_given_a_units_whole_cover_selected_when_asked_to_release_then_the_confirmation_names_the_unit_it_deactivates(
+    window, signed_in
+):
+    client = signed_in(window.network.provider_operator)
+    before = snapshot()
+
+    response = post(client, RELEASE, window.running, window.scheduled)
+
+    assert response.status_code == 200 and response.context["deactivating"] == [window.tractor]
+    content = response.content.decode()
+    warning = content[content.index('data-testid="release-deactivates"'):]
+    assert "1 unit will be deactivated now:" in warning
+    assert "Harvest Tractor" in warning and window.tractor.hardware_id in warning
+    assert snapshot() == before, "the confirmation changes nothing"
+
+
+@pytest.mark.parametrize("chosen", ["running", "scheduled"])
+def test_given_a_unit_keeping_a_code_when_asked_to_release_the_other_then_no_unit_is_named(window, signed_in, chosen):
+    # Releasing the running code moves the scheduled one up to now; releasing the scheduled one
+    # leaves the running one: the tractor stays active either way.
+    client = signed_in(window.network.provider_operator)
+
+    response = post(client, RELEASE, getattr(window, chosen))
+
+    assert response.context["deactivating"] == []
+    assert "No unit is deactivated by this release." in response.content.decode()
+    confirmed = post(client, RELEASE, getattr(window, chosen), confirm=True, follow=True)
+    assert "deactivated" not in messages_of(confirmed)[0]
 
 
 def test_given_a_release_including_a_code_on_no_unit_then_nothing_is_released(window, signed_in):

@@ -319,13 +319,14 @@ def test_given_a_viewer_then_the_window_shows_no_bulk_buttons(window, signed_in)
     assert 'id="select-all-matching"' not in response.content.decode()
 
 
-def test_given_an_operator_then_share_recall_release_and_send_show_but_not_revoke(window, signed_in):
+def test_given_an_operator_then_share_recall_release_send_and_cancel_reservation_show_but_not_revoke(window, signed_in):
     buttons = bulk_buttons(signed_in(window.network.provider_operator).get(URL))
     assert buttons == {
         "bulk-codesbulk_share": reverse("codes:bulk_share"),
         "bulk-codesbulk_recall": reverse("codes:bulk_recall"),
         "bulk-codesbulk_release": reverse("codes:bulk_release"),
         "bulk-mailsend": reverse("mail:send"),
+        "bulk-codesbulk_cancel_reservation": reverse("codes:bulk_cancel_reservation"),
     }
 
 
@@ -342,7 +343,7 @@ def test_given_a_reseller_admin_then_revoke_does_not_show(window, signed_in):
 def test_given_an_end_customer_then_it_sees_its_codes_and_no_share_or_recall(window, signed_in):
     response = signed_in(window.network.harvest_user).get(URL)
     assert set(row_pks(response)) == {window.running.pk, window.scheduled.pk}
-    assert set(bulk_buttons(response)) == {"bulk-codesbulk_release", "bulk-mailsend"}
+    assert set(bulk_buttons(response)) == {"bulk-codesbulk_release", "bulk-mailsend", "bulk-codesbulk_cancel_reservation"}
 
 
 def test_given_a_reseller_then_the_batch_and_period_filters_offer_only_what_its_codes_came_from(window, signed_in):

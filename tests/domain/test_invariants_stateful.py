@@ -1,7 +1,8 @@
 """Property-based specification of DOMAIN.md's seven invariants.
 
 Hypothesis drives random sequences of service calls (share, recall, revoke, attach, release,
-redeem, the expiry and archive jobs) by random actors, and moves the clock. A small reference
+redeem, send by e-mail and cancel the reservation, the expiry and archive jobs) by random actors,
+and moves the clock. A small reference
 model decides, before each call, whether DOMAIN.md allows it; the service must agree both ways
 (allowed -> it succeeds, forbidden -> a DomainError that changes nothing). After every step all
 invariants are checked against the database. Invariant 6 (concurrency) needs real parallel
@@ -27,7 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from audit.models import Action, Event
 from cms.actors import ANONYMOUS
 from cms.errors import DomainError
-from codes.cover import unit_cover, unit_is_active, with_cover
+from codes.cover import unit_cover, unit_is_active, units_a_release_deactivates, with_cover
 from codes.models import Code, CodeState
 from codes.rules import code_state
 from codes.selectors import with_state
@@ -38,7 +39,9 @@ from codes.services import (
     codes_expire_due,
     codes_recall,
     codes_release,
+    codes_reservation_cancel,
     codes_revoke,
+    codes_send_by_email,
     codes_share,
 )
 from tests import factories
@@ -55,7 +58,11 @@ CODE_COUNT = 8
 UNIT_OWNERS = ["harvest", "harvest", "north_farms", "south_rentals"]
 ON_UNIT = (CodeState.RUNNING, CodeState.SCHEDULED)
 EVENT_FIELDS = ("pk", "action", "code_id", "unit_id", "occurred_at", "activated_at", "expires_at", "account_id")
-TRACKED = ("holder_id", "unit_id", "activated_at", "expires_at", "revoked_at", "archived_at", "status")
+TRACKED = (
+    "holder_id", "unit_id", "activated_at", "expires_at", "revoked_at", "archived_at", "status", "reserved_for",
+    "reserved_at",
+)
+RECIPIENTS = ["driver@harvest.example", "DRIVER@harvest.example", "fleet@south.example"]
 
 
 STATS: Counter = Counter()  # how often each rule succeeded or was refused (printed with -s)
@@ -108,6 +115,11 @@ class CodeLifecycle(RuleBasedStateMachine):
     def world(self):
         return self._codes_now(), self._units_now(), Event.objects.count()
 
+    @staticmethod
+    def reserved(code) -> bool:
+        """DOMAIN.md: a code e-mailed to someone is kept for them while it can still be redeemed."""
+        return code.reserved_at is not None and code_state(code) in (CodeState.AVAILABLE, CodeState.RELEASED)
+
     # --- doing things ------------------------------------------------------------------
     def attempt(self, allowed: bool, call, *, refusal_events: int = 0):
         """Run a service call; DOMAIN.md (our model) says whether it is allowed. A refusal must
@@ -145,6 +157,7 @@ class CodeLifecycle(RuleBasedStateMachine):
             and actor.account.contains(to)
             and code_state(code) in (CodeState.AVAILABLE, CodeState.RELEASED)
             and code.holder.strictly_contains(to)
+            and not self.reserved(code)
         )
         if self.attempt(allowed, lambda: codes_share(codes=[code], to_account=to, actor=actor)):
             assert Code.objects.get(pk=code.pk).holder_id == to.pk
@@ -156,6 +169,7 @@ class CodeLifecycle(RuleBasedStateMachine):
             actor.can_write
             and actor.account.strictly_contains(code.holder)
             and code_state(code) in (CodeState.AVAILABLE, CodeState.RELEASED)
+            and not self.reserved(code)
         )
         if self.attempt(allowed, lambda: codes_recall(codes=[code], actor=actor)):
             assert Code.objects.get(pk=code.pk).holder_id == actor.account_id
@@ -168,10 +182,14 @@ class CodeLifecycle(RuleBasedStateMachine):
             and actor.account.is_provider
             and actor.account.contains(code.holder)
             and code_state(code) == CodeState.AVAILABLE
+            and not self.reserved(code)
         )
         self.attempt(allowed, lambda: codes_revoke(codes=[code], actor=actor))
 
-    def may_take(self, code, unit, reserved_running=False) -> bool:
+    def may_take(self, code, unit, reserved_running=False, by_text=False) -> bool:
+        """`by_text`: a redemption, which its recipient makes though the code is reserved."""
+        if self.reserved(code) and not by_text:
+            return False
         state = code_state(code)
         if state == CodeState.AVAILABLE:
             return code.holder.contains(unit.owner)
@@ -262,7 +280,13 @@ class CodeLifecycle(RuleBasedStateMachine):
             actor.can_write and actor.account.contains(code.holder) and state in ON_UNIT
             and not (state == CodeState.SCHEDULED and code.usable_until is not None and code.usable_until <= self.now)
         )
-        if self.attempt(allowed, lambda: codes_release(codes=[code], actor=actor)):
+        previewed = units_a_release_deactivates(Code.objects.filter(pk=code.pk))
+        done = []
+        since = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        if self.attempt(allowed, lambda: done.append(codes_release(codes=[code], actor=actor))):
+            # The confirmation names the units the release then deactivates, and the log says so.
+            deactivated = Event.objects.filter(pk__gt=since, action=Action.UNIT_DEACTIVATED).values_list("unit_id", flat=True)
+            assert [u.pk for u in previewed] == [u.pk for u in done[0].deactivated] == list(deactivated)
             after = Code.objects.get(pk=code.pk)
             if state == CodeState.RUNNING:  # a started code is released and keeps its clock
                 assert code_state(after) == CodeState.RELEASED
@@ -272,18 +296,52 @@ class CodeLifecycle(RuleBasedStateMachine):
     @rule(i=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
     def redeem_anonymously(self, i, u):
         code, unit = self.code(i), self.unit(u)
-        allowed = self.may_take(code, unit)
-        self.attempt(
+        allowed = self.may_take(code, unit, by_text=True)
+        if self.attempt(
             allowed,
             lambda: code_redeem(code_text=code.display_text, hardware_id=unit.hardware_id, actor=ANONYMOUS),
             refusal_events=1,
-        )
+        ):
+            assert Code.objects.get(pk=code.pk).reserved_at is None, "a redemption ends the reservation"
 
     @rule(i=st.integers(0, CODE_COUNT - 1), u=st.integers(0, len(UNIT_OWNERS) - 1))
     def redeem_a_usable_code(self, i, u):
         n = self.pick(i, (CodeState.AVAILABLE, CodeState.RELEASED))
         if n is not None:
             self.redeem_anonymously(n, u)
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), who=st.sampled_from(ACTORS), to=st.sampled_from(RECIPIENTS))
+    def send_by_email(self, i, who, to):
+        code, actor = self.code(i), getattr(self.net, who)
+        kept_for = code.reserved_for if self.reserved(code) else None
+        allowed = (
+            actor.can_write
+            and actor.account.contains(code.holder)
+            and code_state(code) in (CodeState.AVAILABLE, CodeState.RELEASED)
+            and (kept_for is None or kept_for.casefold() == to.casefold())  # another address: cancel first
+        )
+        if self.attempt(allowed, lambda: codes_send_by_email(codes=[code], actor=actor, recipient=to)):
+            after = Code.objects.get(pk=code.pk)
+            assert self.reserved(after) and after.reserved_for == (kept_for or to)
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), who=st.sampled_from(ACTORS))
+    def cancel_reservation(self, i, who):
+        code, actor = self.code(i), getattr(self.net, who)
+        allowed = actor.can_write and actor.account.contains(code.holder) and self.reserved(code)
+        if self.attempt(allowed, lambda: codes_reservation_cancel(codes=[code], actor=actor)):
+            assert not self.reserved(Code.objects.get(pk=code.pk))
+
+    @rule(i=st.integers(0, CODE_COUNT - 1), to=st.sampled_from(RECIPIENTS))
+    def send_a_usable_code(self, i, to):
+        n = self.pick(i, (CodeState.AVAILABLE, CodeState.RELEASED))
+        if n is not None:
+            self.send_by_email(n, "provider_operator", to)
+
+    @rule(i=st.integers(0, CODE_COUNT - 1))
+    def cancel_a_reservation(self, i):
+        fitting = [n for n in range(CODE_COUNT) if self.reserved(self.code(n))]
+        if fitting:
+            self.cancel_reservation(fitting[i % len(fitting)], "provider_operator")
 
     @rule()
     def expiry_job(self):
@@ -339,6 +397,8 @@ class CodeLifecycle(RuleBasedStateMachine):
                 assert code.pk not in on_units
             if states[code.pk] == CodeState.REVOKED:
                 assert code.unit_id is None and code.activated_at is None
+            if code.unit_id is not None:  # taken only by its redemption, which ends the reservation
+                assert code.reserved_for == "" and code.reserved_at is None
 
     def invariant_2_a_unit_is_active_exactly_when_one_of_its_codes_runs(self, codes, states, units):
         for unit in units:
@@ -413,6 +473,9 @@ class TestCodeLifecycleInvariants(TestCase):
         )
         # Every rule must have been exercised both ways, not only refused: a rule that never
         # succeeds proves nothing about the changes it makes.
-        for name in ("share", "recall", "revoke", "attach", "attach_two_in_bulk", "release", "redeem_anonymously"):
+        for name in (
+            "share", "recall", "revoke", "attach", "attach_two_in_bulk", "release", "redeem_anonymously", "send_by_email",
+            "cancel_reservation",
+        ):
             assert STATS[f"{name} ok"] >= 3, (name, str(sorted(STATS.items())))
             assert STATS[f"{name} refused"] >= 3, (name, str(sorted(STATS.items())))

@@ -22,6 +22,7 @@ from codes.services import (
     code_release,
     codes_attach,
     codes_expire_due,
+    codes_send_by_email,
 )
 from tests import factories
 from tests.domain.support import DAY, last_event_id
@@ -97,6 +98,30 @@ def test_twenty_redemptions_of_one_code_exactly_one_wins(network):
     assert Event.objects.filter(code=code, action=Action.REDEEMED).count() == 1
     assert Event.objects.filter(code=code, action=Action.REDEEM_REFUSED).count() == THREADS - 1
     assert Event.objects.filter(unit=unit, action=Action.UNIT_ACTIVATED).count() == 1
+
+
+def test_sends_by_email_and_attaches_of_one_code_at_once_either_reserve_it_or_attach_it_never_both(network):
+    code = factories.codes(network.provider_admin, quantity=1)[0]
+    units = [factories.unit(network.harvest, actor=network.provider_admin) for _ in range(THREADS // 2)]
+    calls = [lambda u=u: code_attach(code=code.pk, unit=u.pk, actor=network.provider_operator) for u in units]
+    calls += [
+        lambda i=i: codes_send_by_email(codes=[code.pk], actor=network.provider_admin, recipient=f"driver{i}@harvest.example")
+        for i in range(THREADS // 2)
+    ]
+
+    results = race(calls)
+
+    wins, losses = outcomes(results)
+    code.refresh_from_db()
+    if code.unit_id is not None:  # the attach came first: no send went out, the code is nobody's to keep
+        assert len(wins) == 1 and code.reserved_for == ""
+        assert {e.code for e in losses} == {"code_already_used", "invalid_state"}
+        assert not Event.objects.filter(code=code, action=Action.RESERVED).exists()
+    else:  # a send came first: every attach is refused, every other address too
+        assert len(wins) == 1 and code.reserved_for.startswith("driver")
+        assert {e.code for e in losses} == {"code_reserved"}
+        assert Event.objects.filter(code=code, action=Action.RESERVED).count() == 1
+        assert not Event.objects.filter(code=code, action=Action.ATTACHED).exists()
 
 
 def test_twenty_different_codes_onto_one_unit_all_queue_without_gap_or_overlap(network):

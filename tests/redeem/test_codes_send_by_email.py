@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import Action, Event
 from cms.errors import DomainError, PermissionDenied
+from codes.models import Code
 from codes.services import code_attach, code_revoke, codes_mail_build, codes_send_by_email
 from tests import factories
 
@@ -90,16 +91,20 @@ def test_given_a_code_with_a_use_by_date_when_sent_in_french_then_the_mail_is_re
     assert f"{use_by.day} {french_months[use_by.month - 1]} {use_by.year}" in message.body
 
 
-def test_given_a_send_when_it_commits_then_the_audit_records_who_sent_which_code_to_which_address(shop, eager_mail):
+def test_given_a_send_when_it_commits_then_the_codes_are_reserved_and_the_audit_records_who_sent_which_to_whom(
+    shop, eager_mail
+):
     codes_send_by_email(codes=shop.codes[:2], actor=shop.network.north_admin, recipient="Driver@Harvest.example")
 
-    events = Event.objects.filter(action=Action.CODE_SENT).order_by("code_id")
+    events = Event.objects.filter(action=Action.RESERVED).order_by("code_id")
     assert [e.code_id for e in events] == sorted(c.pk for c in shop.codes[:2])
     for event in events:
         assert event.actor == shop.network.north_admin
         assert event.actor_account == shop.network.north
         assert event.details["recipient"] == "Driver@Harvest.example"
         assert event.account_id == shop.network.north.pk
+        code = Code.objects.get(pk=event.code_id)
+        assert (code.reserved_for, code.reserved_at) == ("Driver@Harvest.example", event.occurred_at)
 
 
 def test_given_a_code_outside_the_senders_branch_when_sent_then_nothing_is_recorded_or_sent(
@@ -110,7 +115,7 @@ def test_given_a_code_outside_the_senders_branch_when_sent_then_nothing_is_recor
 
     assert refused.value.code == "bulk_refused"
     assert [r.code for r in refused.value.refusals] == ["not_found"]
-    assert eager_mail == [] and not Event.objects.filter(action=Action.CODE_SENT).exists()
+    assert eager_mail == [] and not Event.objects.filter(action=Action.RESERVED).exists()
 
 
 def test_given_codes_that_can_no_longer_be_redeemed_when_sent_then_they_are_refused(shop, eager_mail):
@@ -122,7 +127,7 @@ def test_given_codes_that_can_no_longer_be_redeemed_when_sent_then_they_are_refu
         codes_send_by_email(codes=[shop.codes[0], fresh], actor=shop.network.provider_admin, recipient="a@b.example")
 
     assert [r.code for r in refused.value.refusals] == ["invalid_state", "invalid_state"]
-    assert not Event.objects.filter(action=Action.CODE_SENT).exists()
+    assert not Event.objects.filter(action=Action.RESERVED).exists()
 
 
 @pytest.mark.parametrize(
@@ -139,7 +144,7 @@ def test_given_bad_input_when_sending_then_it_says_which_field_and_changes_nothi
         )
 
     assert refused.value.code == "validation_error" and [r.item for r in refused.value.refusals] == [field]
-    assert not Event.objects.filter(action=Action.CODE_SENT).exists()
+    assert not Event.objects.filter(action=Action.RESERVED).exists()
 
 
 def test_given_a_viewer_when_sending_then_it_is_refused(shop, eager_mail):
@@ -172,7 +177,7 @@ def test_given_codes_posted_from_the_window_when_the_page_opens_then_it_lists_th
     html = response.content.decode()
     assert shop.codes[0].display_text in html and shop.codes[1].display_text in html
     assert '<label for="id_recipient"' in html and 'name="_send"' in html
-    assert not Event.objects.filter(action=Action.CODE_SENT).exists(), "opening the form sends nothing"
+    assert not Event.objects.filter(action=Action.RESERVED).exists(), "opening the form sends nothing"
 
 
 def test_given_a_link_with_pks_when_opened_then_the_same_form_is_shown(shop, north):
@@ -190,7 +195,7 @@ def test_given_the_form_when_sent_then_the_codes_are_mailed_and_the_window_says_
     )
 
     assert response.status_code == 302 and response["Location"] == "/codes/"
-    assert Event.objects.filter(action=Action.CODE_SENT).count() == 2
+    assert Event.objects.filter(action=Action.RESERVED).count() == 2
 
 
 def test_given_a_bad_address_when_sent_then_the_form_shows_the_error_linked_to_the_field(shop, north):
@@ -201,7 +206,7 @@ def test_given_a_bad_address_when_sent_then_the_form_shows_the_error_linked_to_t
 
     assert response.status_code == 200
     assert 'aria-describedby="id_recipient-help id_recipient-error"' in response.content.decode()
-    assert not Event.objects.filter(action=Action.CODE_SENT).exists()
+    assert not Event.objects.filter(action=Action.RESERVED).exists()
 
 
 def test_given_a_code_of_another_tenant_when_posted_then_the_page_answers_404(shop, north):
@@ -236,3 +241,22 @@ def test_given_a_return_address_of_another_site_when_sent_then_it_returns_to_the
     )
 
     assert response["Location"] == "/codes/"
+
+
+def test_given_a_code_kept_for_someone_when_sent_to_another_address_then_the_form_says_so_and_nothing_is_sent(
+    shop, north, eager_mail
+):
+    codes_send_by_email(codes=[shop.codes[0]], actor=shop.network.north_admin, recipient="driver@harvest.example")
+    opened = north.post("/codes/send/", {"pk": [shop.codes[0].pk]})
+    assert "sent to driver@harvest.example on " in opened.content.decode()
+
+    response = north.post(
+        "/codes/send/",
+        {"pk": [shop.codes[0].pk], "_send": "1", "recipient": "other@harvest.example", "language": "en",
+         "layout": "per_code"},
+    )
+
+    assert response.status_code == 409
+    assert "Reserved for driver@harvest.example since" in response.content.decode()
+    assert Code.objects.get(pk=shop.codes[0].pk).reserved_for == "driver@harvest.example"
+    assert Event.objects.filter(action=Action.RESERVED).count() == 1

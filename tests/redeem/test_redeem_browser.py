@@ -75,7 +75,7 @@ def test_given_a_sent_email_when_the_customer_opens_its_link_and_confirms_then_t
     [message] = mailoutbox
     assert message.to == ["driver@harvest.example"]
     link = re.search(r"http://\S+/redeem/\?code=\S+", message.body).group(0)
-    assert Event.objects.get(action=Action.CODE_SENT, code=code).details["recipient"] == "driver@harvest.example"
+    assert Event.objects.get(action=Action.RESERVED, code=code).details["recipient"] == "driver@harvest.example"
     page.context.clear_cookies()  # the customer is somebody else, not signed in
 
     # The customer opens the link on a phone: the code is filled in.

@@ -8,7 +8,7 @@ from codes.cover import unit_is_active
 from codes.models import Code, CodeState
 from codes.pairing import pair_units_with_codes
 from codes.rules import code_state
-from codes.services import code_attach, code_share
+from codes.services import code_attach, code_share, codes_send_by_email
 from tests import factories
 
 URL = reverse("units:bulk_apply_codes")
@@ -199,3 +199,52 @@ def test_given_codes_in_a_branch_and_at_the_top_when_pairing_then_branch_codes_g
             fleet.harvest_trailer.pk: for_north.pk,
             fleet.south_van.pk: at_top.pk,
         }
+
+
+# --- codes e-mailed to someone are kept for them ----------------------------------------------
+
+
+def test_given_the_closest_code_was_emailed_when_pairing_then_the_unit_gets_another_and_the_mailed_one_stays(
+    client, network, fleet, stock
+):
+    codes_send_by_email(codes=[stock["farms"]], actor=network.provider_admin, recipient="driver@harvest.example")
+    client.force_login(network.provider_operator)
+
+    response = pair(client, [fleet.harvest_trailer], 365)
+
+    assert response.status_code == 200 and response.context["step"] == "confirm"
+    [(unit, code)] = response.context["pairing"].pairs
+    assert unit == fleet.harvest_trailer and code.pk in {c.pk for c in stock["provider"]}
+    attach = confirm(client, [fleet.harvest_trailer], 365, shown_pairs(response))
+    assert attach.status_code == 302
+    assert code_state(Code.objects.get(pk=stock["farms"].pk)) == CodeState.AVAILABLE
+
+
+def test_given_every_code_of_a_period_was_emailed_when_applying_then_the_period_is_not_offered(
+    client, network, fleet, stock
+):
+    every = [stock["farms"], *stock["provider"]]
+    codes_send_by_email(codes=every, actor=network.provider_admin, recipient="driver@harvest.example")
+    client.force_login(network.provider_operator)
+
+    response = choose(client, [fleet.harvest_trailer])
+
+    assert response.context["periods"] == []
+    assert "You have no available codes to apply." in response.content.decode()
+    paired = pair(client, [fleet.harvest_trailer], 365)
+    assert paired.status_code == 400 and not Event.objects.filter(action=Action.ATTACHED, unit=fleet.harvest_trailer).exists()
+
+
+def test_given_a_pairing_shown_when_its_code_is_emailed_before_the_confirmation_then_nothing_is_attached(
+    client, network, fleet, stock
+):
+    client.force_login(network.provider_operator)
+    response = pair(client, [fleet.harvest_trailer], 365)
+    [(_unit, code)] = response.context["pairing"].pairs
+    codes_send_by_email(codes=[code], actor=network.provider_admin, recipient="driver@harvest.example")
+
+    refused = confirm(client, [fleet.harvest_trailer], 365, shown_pairs(response))
+
+    assert refused.status_code == 409
+    assert "Reserved for driver@harvest.example since" in refused.content.decode()
+    assert Code.objects.get(pk=code.pk).unit_id is None

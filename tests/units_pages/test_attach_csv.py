@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from codes.cover import unit_is_active
 from codes.models import Code
-from codes.services import code_attach, code_share
+from codes.services import code_attach, code_share, codes_send_by_email
 from tests import factories
 from units.forms import CSV_MAX_BYTES, CSV_MAX_LINES, parse_attach_csv
 
@@ -138,3 +138,19 @@ def test_given_too_many_lines_when_uploaded_then_the_file_is_refused(client, net
     response = upload(client, content)
     assert response.status_code == 400
     assert "At most" in str(response.context["form"].errors["file"])
+
+
+def test_given_a_code_emailed_to_a_customer_when_named_in_a_csv_then_its_line_says_it_is_kept_for_them(
+    client, network, fleet
+):
+    (code,) = factories.codes(network.provider_admin, quantity=1, period_days=90)
+    codes_send_by_email(codes=[code], actor=network.provider_admin, recipient="driver@harvest.example")
+    client.force_login(network.provider_operator)
+
+    response = upload(client, f"{fleet.harvest_trailer.hardware_id},{code.display_text}\n")
+
+    assert response.status_code == 400
+    [error] = response.context["errors"]
+    assert error.number == 1 and error.reason.startswith("Reserved for driver@harvest.example since ")
+    assert error.reason.endswith(": cancel the reservation first.")
+    assert Code.objects.get(pk=code.pk).unit_id is None
