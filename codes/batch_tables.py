@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +30,9 @@ class BatchTable(BaseTable):
 
     def render_number(self, value):
         return f"#{value}"
+
+    def render_quantity(self, value):
+        return intcomma(value)
 
     def render_unit_price(self, record):
         return f"{record.unit_price} {record.currency}"

@@ -1,6 +1,7 @@
 """The environment of Django's Jinja2 backend, for the window's tables (ADR 32): the helpers their
 templates use, each Django's own tag or filter where Django has one."""
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template import defaultfilters, defaulttags
 from django.utils.translation import gettext
 from jinja2 import Environment
@@ -16,5 +17,6 @@ def querystring(request, **changes) -> str:
 def environment(**options) -> Environment:
     env = Environment(**options)
     env.globals.update(querystring=querystring, _=gettext)
-    env.filters.update(minute=minute, day=day, floatformat=defaultfilters.floatformat)
+    # intcomma: a count with the language's thousands separator (never an id or a year).
+    env.filters.update(minute=minute, day=day, intcomma=intcomma, floatformat=defaultfilters.floatformat)
     return env
