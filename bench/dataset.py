@@ -200,8 +200,8 @@ def build(scale: int, seed: int = 7) -> Dataset:
     _copy(
         "codes_code",
         ["text", "provider_id", "batch_id", "period_days", "use_by", "usable_until", "holder_id", "unit_id", "activated_at",
-         "expires_at", "revoked_at", "archived_at", "status"],
-        code_rows(), total, "codes",
+         "expires_at", "revoked_at", "archived_at", "status", "reserved_for"],
+        ((*row, "") for row in code_rows()), total, "codes",
     )
     with transaction.atomic():
         Unit.objects.filter(pk__in=running_units).update(is_active=True)
