@@ -71,7 +71,7 @@ class AccountMoveForm(forms.Form):
         self.fields["new_parent"].label_from_instance = _tree_label
 
 
-class _PasswordFields(forms.Form):
+class PasswordFields(forms.Form):
     password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(render_value=False))
     password2 = forms.CharField(
         label=_("Password again"), strip=False, widget=forms.PasswordInput(render_value=False)
@@ -84,7 +84,7 @@ class _PasswordFields(forms.Form):
         return data
 
 
-class UserCreateForm(_PasswordFields):
+class UserCreateForm(PasswordFields):
     account = forms.ModelChoiceField(label=_("Account"), queryset=Account.objects.none())
     username = forms.CharField(label=_("Username"), max_length=150)
     role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices, initial=User.Role.VIEWER)
@@ -120,5 +120,5 @@ class UserEditForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
 
 
-class UserPasswordForm(_PasswordFields):
+class UserPasswordForm(PasswordFields):
     pass

@@ -4,6 +4,7 @@ account. Reads through selectors, writes through `cms.services`; no rule lives h
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from .account_forms import (
     AccountCreateForm,
     AccountEditForm,
     AccountMoveForm,
+    ActiveAccountAuthenticationForm,
     UserCreateForm,
     UserEditForm,
     UserPasswordForm,
@@ -27,6 +29,7 @@ from .account_tables import UserFilterSet, UserTable
 from .errors import DomainError
 from .models import Account, User
 from .selectors import accounts_visible_to
+from .web.addresses import client_address
 from .web.views import AccountRequiredMixin, BulkAction, BulkActionView, ObjectListView
 
 
@@ -338,6 +341,18 @@ class UserPasswordView(UserObjectMixin, ServiceFormView):
         return _("New password set for %(username)s.") % {"username": user.username}, "accounts:users"
 
 
+class SignInView(auth_views.LoginView):
+    """The sign-in page: the form checks the credentials, the service opens the session and
+    records the sign-in."""
+
+    authentication_form = ActiveAccountAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        services.user_sign_in(request=self.request, user=form.get_user(), client_address=client_address(self.request))
+        return HttpResponseRedirect(self.get_success_url())
+
+
 class InvitationAcceptView(auth_views.PasswordResetConfirmView):
     """The invitation link: choose a first password (validated), then sign in. Public: the
     token in the link is the proof."""
@@ -352,8 +367,15 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
         return user
 
     def form_valid(self, form):
+        # The service sets the password (never the form's save()), so the change is recorded.
+        try:
+            services.invitation_accept(user=self.user, password=form.cleaned_data["new_password1"])
+        except DomainError as refused:
+            form.add_error("new_password2", refused.message)
+            return self.form_invalid(form)
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         messages.success(self.request, _("Your password is set. Sign in with it."))
-        return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 # --- stock --------------------------------------------------------------------------------------

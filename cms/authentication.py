@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from audit.models import Action
+from audit.services import event_build, events_write
+
 from .errors import DomainError, NotFound
 from .models import Account, ApiToken
 
@@ -32,29 +35,55 @@ MAX_TOKENS_PER_USER = 20
 # --- services ---------------------------------------------------------------------------------
 
 
-def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
-    """A new token for the user; returns it with its key, which is never shown again."""
+def _token_entry(action: str, token: ApiToken, *, user, actor, **details):
+    """An entry about a token, on its user's account; it names the token, never its key."""
+    return event_build(
+        action=action, actor=actor, account=user.account,
+        details={"user": user.get_username(), "token": token.name, **details},
+    )
+
+
+def api_token_create(*, user, name: str, actor=None) -> tuple[ApiToken, str]:
+    """A new token for the user; returns it with its key, which is never shown again. `actor`:
+    who creates it, when not the user itself (`manage.py api_token`: the system)."""
     name = (name or "").strip()
     if not name:
         raise DomainError(_("A token needs a name."), code="validation_error")
     if len(name) > 100:
         raise DomainError(_("A token name has at most 100 characters."), code="validation_error")
     with transaction.atomic():
+        # The user's row serialises two creations, so the count below holds.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         if ApiToken.objects.filter(user=user).count() >= MAX_TOKENS_PER_USER:
             raise DomainError(
                 _("You already have %(count)d tokens: delete one first.") % {"count": MAX_TOKENS_PER_USER},
                 code="validation_error",
             )
-        return ApiToken.issue(user=user, name=name)
+        token, key = ApiToken.issue(user=user, name=name)
+        events_write([_token_entry(Action.TOKEN_CREATED, token, user=user, actor=actor or user)])
+    return token, key
 
 
 def api_token_delete(*, user, token_id: int) -> None:
     """Delete one of the user's own tokens; the key stops working at once."""
     with transaction.atomic():
-        tokens_forget(ApiToken.objects.filter(user=user, pk=token_id))
-        deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
-        if not deleted:
+        token = ApiToken.objects.select_for_update().filter(user=user, pk=token_id).first()
+        if token is None:
             raise NotFound()
+        tokens_forget(token)
+        token.delete()
+        events_write([_token_entry(Action.TOKEN_REVOKED, token, user=user, actor=user)])
+
+
+def tokens_revoke(*, user, actor, reason: str) -> int:
+    """Delete every token of a user (in the caller's transaction), each with its entry."""
+    tokens = list(ApiToken.objects.select_for_update().filter(user=user).order_by("pk"))
+    if not tokens:
+        return 0
+    tokens_forget(ApiToken.objects.filter(pk__in=[t.pk for t in tokens]))
+    ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).delete()
+    events_write([_token_entry(Action.TOKEN_REVOKED, t, user=user, actor=actor, reason=reason) for t in tokens])
+    return len(tokens)
 
 
 def api_tokens_of(user):

@@ -1,23 +1,53 @@
-"""Changes to the account tree and its users."""
+"""Changes to the account tree and its users. Each writes its audit entries in its own
+transaction; an entry's account is the account the change concerns, and its details name what
+changed (an [old, new] pair per changed field), never a password or a key."""
 
-from django.contrib.auth import get_user_model
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .actors import require_account
-from .authentication import tokens_forget
+from audit.models import Action, Event
+from audit.services import event_build, event_record, events_write
+
+from .actors import ANONYMOUS, SYSTEM, require_account
+from .authentication import tokens_forget, tokens_revoke
 from .errors import DomainError, NotFound, PermissionDenied, Refusal
 from .models import Account, ApiToken, validate_time_zone
 from .signals import account_updated
 
 
-def provider_create(*, name: str, time_zone: str = "UTC") -> Account:
-    """A new tree. Only platform operators do this (admin site, seeding, tests)."""
-    validate_time_zone(time_zone)
-    return Account.objects.add_root({"name": name, "kind": Account.Kind.PROVIDER, "time_zone": time_zone})
+def _acting(actor):
+    """Who an entry names: the user, or the system for seeding and platform operators (None)."""
+    return SYSTEM if actor is None else actor
+
+
+def _user_entry(action: str, *, actor, user, account=None, **details) -> Event:
+    """An unsaved entry about a user: on the user's account, naming the user."""
+    return event_build(
+        action=action, actor=_acting(actor), account=account or user.account, details={"user": user.get_username(), **details}
+    )
+
+
+def _user_record(action: str, **kwargs) -> Event:
+    return events_write([_user_entry(action, **kwargs)])[0]
+
+
+def provider_create(*, name: str, time_zone: str = "UTC", actor=None) -> Account:
+    """A new tree. Only platform operators do this (`manage.py provider_create`, seeding, tests)."""
+    name, time_zone = _name_and_zone(name, time_zone)
+    with transaction.atomic():
+        provider = Account.objects.add_root({"name": name, "kind": Account.Kind.PROVIDER, "time_zone": time_zone})
+        event_record(
+            action=Action.ACCOUNT_CREATED, actor=_acting(actor), account=provider,
+            details={"kind": provider.kind, "time_zone": time_zone},
+        )
+    return provider
 
 
 def account_create(*, actor, parent: Account, name: str, kind: str, time_zone: str | None = None) -> Account:
@@ -34,7 +64,12 @@ def account_create(*, actor, parent: Account, name: str, kind: str, time_zone: s
     name, time_zone = _name_and_zone(name, time_zone or parent.time_zone)
     with transaction.atomic():
         parent = Account.objects.select_for_update().get(pk=parent.pk)
-        return Account.objects.add_child(parent, {"name": name, "kind": kind, "time_zone": time_zone})
+        account = Account.objects.add_child(parent, {"name": name, "kind": kind, "time_zone": time_zone})
+        event_record(
+            action=Action.ACCOUNT_CREATED, actor=_acting(actor), account=account,
+            details={"kind": kind, "parent": parent.name, "time_zone": time_zone},
+        )
+    return account
 
 
 def _name_and_zone(name: str, time_zone: str) -> tuple[str, str]:
@@ -82,6 +117,7 @@ def user_create(
         else:
             user.set_password(password)
         user.save()
+        _user_record(Action.USER_CREATED, actor=actor, user=user, account=account, role=role)
     return user
 
 
@@ -100,8 +136,21 @@ def user_invite(
             actor=actor, account=account, username=username, password=None, role=role, email=email,
             first_name=first_name, last_name=last_name,
         )
+        _user_record(Action.INVITATION_SENT, actor=actor, user=user, account=account, email=email)
         transaction.on_commit(lambda: invitation_send(user=user, invited_by=actor))
     return user
+
+
+def invitation_accept(*, user, password: str):
+    """The invited user chooses a first password through the link (the view checked its token,
+    which dies with the password it set)."""
+    _validated_password(password, user)
+    with transaction.atomic():
+        user = get_user_model().objects.select_related("account").select_for_update(of=("self",)).get(pk=user.pk)
+        if user.has_usable_password():
+            raise DomainError(_("This invitation was already used."), code="invitation_used")
+        _user_record(Action.INVITATION_USED, actor=user, user=user)
+        return _password_set(user, password, actor=user)
 
 
 # --- who may manage accounts and users ----------------------------------------------------------
@@ -138,11 +187,24 @@ def account_update(*, actor, account: Account, name: str, time_zone: str) -> Acc
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
         before = {"name": account.name, "time_zone": account.time_zone}
+        if before == {"name": name, "time_zone": time_zone}:
+            return account
         account.name = name
         account.time_zone = time_zone
         account.save(update_fields=["name", "time_zone"])
         account_updated.send(sender=Account, account=account, before=before)
         tokens_forget(ApiToken.objects.filter(user__account=account))
+        events = []
+        if before["name"] != name:
+            events.append(event_build(
+                action=Action.ACCOUNT_RENAMED, actor=actor, account=account, details={"name": [before["name"], name]}
+            ))
+        if before["time_zone"] != time_zone:
+            events.append(event_build(
+                action=Action.ACCOUNT_CHANGED, actor=actor, account=account,
+                details={"time_zone": [before["time_zone"], time_zone]},
+            ))
+        events_write(events)
     return account
 
 
@@ -177,15 +239,24 @@ def account_set_active(*, actor, account: Account, active: bool) -> Account:
                     _("%(account)s is disabled: enable it first.") % {"account": disabled_above[0].name},
                     code="invalid_state",
                 )
-            branch.filter(Q(disabled_by=account) | Q(pk=account.pk, is_active=False)).update(
-                is_active=True, disabled_by=None
-            )
+            changed = list(branch.filter(Q(disabled_by=account) | Q(pk=account.pk, is_active=False)).order_by("path"))
+            Account.objects.filter(pk__in=[a.pk for a in changed]).update(is_active=True, disabled_by=None)
         else:
             # Also taken over: accounts this branch holds disabled only because an account above
             # disabled them, so enabling that one later leaves this branch disabled.
-            branch.filter(
-                Q(is_active=True) | Q(disabled_by__in=[a.pk for a in ancestors]) | Q(pk=account.pk)
-            ).exclude(disabled_by=account).update(is_active=False, disabled_by=account)
+            changed = list(
+                branch.filter(Q(is_active=True) | Q(disabled_by__in=[a.pk for a in ancestors]) | Q(pk=account.pk))
+                .exclude(disabled_by=account).order_by("path")
+            )
+            Account.objects.filter(pk__in=[a.pk for a in changed]).update(is_active=False, disabled_by=account)
+        # One entry per account whose state this changed; those below say whose change took them.
+        events_write([
+            event_build(
+                action=Action.ACCOUNT_ENABLED if active else Action.ACCOUNT_DISABLED, actor=actor, account=changed_one,
+                details={} if changed_one.pk == account.pk else {"with_account": account.name},
+            )
+            for changed_one in changed
+        ])
         account.refresh_from_db()
     return account
 
@@ -233,11 +304,30 @@ def user_update(*, actor, user, role: str, email: str = "", first_name: str = ""
     if user.pk == actor.pk and role != user.role:
         raise DomainError(_("You cannot change your own role; ask another admin."), code="own_role")
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+        user = User.objects.select_related("account").select_for_update(of=("self",)).get(pk=user.pk)
+        before = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
+        old_role = user.role
         user.role, user.email = role, (email or "").strip()
         user.first_name, user.last_name = (first_name or "").strip(), (last_name or "").strip()
         user.save(update_fields=["role", "email", "first_name", "last_name"])
         tokens_forget(ApiToken.objects.filter(user=user))
+        events = []
+        if old_role != role:
+            events.append(_user_entry(Action.USER_ROLE_CHANGED, actor=actor, user=user, role=[old_role, role]))
+        changed = {field: [old, getattr(user, field)] for field, old in before.items() if old != getattr(user, field)}
+        if changed:
+            events.append(_user_entry(Action.USER_CHANGED, actor=actor, user=user, **changed))
+        events_write(events)
+    return user
+
+
+def _password_set(user, password: str, *, actor):
+    """Set a locked user's password: its API tokens go with the old one (a token outliving a
+    password reset would keep whoever took the account in)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    _user_record(Action.USER_PASSWORD_SET, actor=actor, user=user)
+    tokens_revoke(user=user, actor=actor, reason="password_set")
     return user
 
 
@@ -248,10 +338,56 @@ def user_set_password(*, actor, user, password: str):
     _userin_scope(scope, user)
     _validated_password(password, user)
     with transaction.atomic():
-        user = get_user_model().objects.select_for_update().get(pk=user.pk)
-        user.set_password(password)
-        user.save(update_fields=["password"])
+        user = get_user_model().objects.select_related("account").select_for_update(of=("self",)).get(pk=user.pk)
+        return _password_set(user, password, actor=actor)
+
+
+def user_change_own_password(*, user, old_password: str, new_password: str):
+    """A signed-in user replaces its own password, proving it knows the current one."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise PermissionDenied()
+    with transaction.atomic():
+        user = get_user_model().objects.select_related("account").select_for_update(of=("self",)).get(pk=user.pk)
+        if not user.check_password(old_password or ""):
+            raise DomainError(_("Your current password is not the one you typed."), code="wrong_password")
+        _validated_password(new_password, user)
+        return _password_set(user, new_password, actor=user)
+
+
+def user_sign_in(*, request, user, client_address: str | None = None):
+    """Open a session for a user whose credentials the sign-in form checked."""
+    with transaction.atomic():
+        login(request, user)
+        event_record(action=Action.SIGNED_IN, actor=user, account=user.account, client_address=client_address)
     return user
+
+
+def user_locked_out(
+    *, username: str, client_address: str | None, lock_lasts: timedelta | None, now: datetime | None = None
+) -> Event | None:
+    """Record that failed sign-ins locked a user out: once per lock-out, whatever number of tries
+    come while it lasts (`lock_lasts`; None: until reset), so strangers cannot grow the log. A
+    name no user has locks nobody out and is not recorded."""
+    now = now or timezone.now()
+    User = get_user_model()
+    with transaction.atomic():
+        # The user's row serialises two tries that reach the limit together.
+        user = User.objects.select_related("account").select_for_update(of=("self",)).filter(username=username).first()
+        if user is None:
+            return None
+        since = now - lock_lasts if lock_lasts is not None else user.last_login
+        earlier = Event.objects.filter(
+            action=Action.LOCKED_OUT, account_id=user.account_id, client_address=client_address,
+            details__user=user.get_username(),
+        )
+        if since is not None:
+            earlier = earlier.filter(occurred_at__gt=since)
+        if earlier.exists():
+            return None
+        return event_record(
+            action=Action.LOCKED_OUT, actor=ANONYMOUS, occurred_at=now, account=user.account,
+            client_address=client_address, details={"user": user.get_username()},
+        )
 
 
 def users_set_active(*, actor, users, active: bool) -> int:
@@ -272,7 +408,13 @@ def users_set_active(*, actor, users, active: bool) -> int:
         if refusals:
             raise DomainError.for_refusals(refusals, len(ids))
         tokens_forget(ApiToken.objects.filter(user_id__in=ids))
-        return User.objects.filter(pk__in=ids).exclude(is_active=active).update(is_active=active)
+        changed = [rows[pk] for pk in ids if rows[pk].is_active != active]
+        User.objects.filter(pk__in=[u.pk for u in changed]).update(is_active=active)
+        events_write([
+            _user_entry(Action.USER_ENABLED if active else Action.USER_DISABLED, actor=actor, user=user)
+            for user in changed
+        ])
+        return len(changed)
 
 
 def user_disable(*, actor, user):

@@ -197,6 +197,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out user may try again after 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A lock lasts its 15 minutes from the try that locked: tries while locked neither prolong it nor
+# count, so the audit log's one `locked_out` entry per lock-out is exact (ADR 34).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 

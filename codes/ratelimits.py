@@ -8,14 +8,16 @@ keys, the address masked by `RATELIMIT_IPV4_MASK` / `RATELIMIT_IPV6_MASK`, `RATE
 the limits off, and a refusal when the cache cannot count (`RATELIMIT_FAIL_OPEN` off).
 """
 
-import ipaddress
 import math
 from dataclasses import dataclass
 
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
+from cms.web.addresses import client_address
 from units.models import normalize_hardware_id
+
+__all__ = ["ADDRESS", "HARDWARE_ID", "Limited", "client_address", "redeem_attempt"]
 
 ADDRESS = "address"
 HARDWARE_ID = "hardware_id"
@@ -31,15 +33,6 @@ class Limited:
     @property
     def minutes(self) -> int:
         return max(1, math.ceil(self.retry_after / 60))
-
-
-def client_address(request) -> str | None:
-    """The client's IP address as the audit log stores it, or None when it is not one."""
-    value = (request.META.get("REMOTE_ADDR") or "").strip()
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
 
 
 def redeem_attempt(request, *, hardware_id: str | None = None, increment: bool = True) -> Limited | None:

@@ -16,6 +16,34 @@ from units.models import normalize_hardware_id
 #: The names of the time range's two fields (django-filter's range suffixes).
 TIME_AFTER, TIME_BEFORE = "occurred_after", "occurred_before"
 
+#: The Action filter's options, grouped by what they concern (each action once).
+ACTION_GROUPS = [
+    (_("Codes"), [
+        Action.GENERATED, Action.SHARED, Action.RECALLED, Action.ATTACHED, Action.SCHEDULED, Action.STARTED,
+        Action.RELEASED, Action.EXPIRED, Action.REVOKED, Action.ARCHIVED, Action.REDEEMED, Action.REDEEM_REFUSED,
+        Action.RESERVED, Action.RESERVATION_CANCELLED,
+    ]),
+    (_("Units"), [Action.UNIT_ACTIVATED, Action.UNIT_DEACTIVATED]),
+    (_("Accounts & users"), [
+        Action.ACCOUNT_CREATED, Action.ACCOUNT_RENAMED, Action.ACCOUNT_MOVED, Action.ACCOUNT_CHANGED,
+        Action.ACCOUNT_DISABLED, Action.ACCOUNT_ENABLED, Action.USER_CREATED, Action.USER_CHANGED,
+        Action.USER_ROLE_CHANGED, Action.USER_PASSWORD_SET, Action.USER_DISABLED, Action.USER_ENABLED,
+        Action.INVITATION_SENT, Action.INVITATION_USED, Action.TOKEN_CREATED, Action.TOKEN_REVOKED,
+    ]),
+    (_("Sign-in"), [Action.SIGNED_IN, Action.LOCKED_OUT]),
+    (_("Notices & mail"), [
+        Action.NOTICE_CREATED, Action.NOTICE_CHANGED, Action.NOTICE_DELETED, Action.NOTICE_SENT, Action.CODE_SENT,
+    ]),
+]
+
+
+def action_choices() -> list:
+    """`Action.choices` in optgroups; an action no group names yet comes last, under "Other"."""
+    grouped = [(label, [(action.value, action.label) for action in actions]) for label, actions in ACTION_GROUPS]
+    named = {action for _label, actions in ACTION_GROUPS for action in actions}
+    others = [(value, label) for value, label in Action.choices if value not in named]
+    return grouped + ([(_("Other"), others)] if others else [])
+
 
 class EventFilterSet(django_filters.FilterSet):
     occurred = django_filters.DateFromToRangeFilter(
@@ -32,7 +60,7 @@ class EventFilterSet(django_filters.FilterSet):
     unit = django_filters.CharFilter(label=_("Unit"), method="filter_unit", help_text=_("Name or hardware id"))
     code = django_filters.CharFilter(label=_("Code"), method="filter_code", help_text=_("The code, or its beginning"))
     action = django_filters.MultipleChoiceFilter(
-        label=_("Action"), choices=Action.choices, widget=forms.SelectMultiple(attrs={"size": 6})
+        label=_("Action"), choices=action_choices(), widget=forms.SelectMultiple(attrs={"size": 10})
     )
     actor = django_filters.CharFilter(
         label=_("Actor"), field_name="actor_label", lookup_expr="icontains", help_text=_("User name, or “system”"),

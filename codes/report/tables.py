@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action, Event
+from cms.models import Account, User
 from cms.web.tables import BaseTable, LocalDateTimeColumn
 
 ACTION_STYLES = {
@@ -24,6 +25,27 @@ ACTION_STYLES = {
     Action.UNIT_DEACTIVATED: "secondary",
     Action.NOTICE_SENT: "light",
     Action.CODE_SENT: "light",
+    Action.ACCOUNT_CREATED: "secondary",
+    Action.ACCOUNT_RENAMED: "secondary",
+    Action.ACCOUNT_MOVED: "info",
+    Action.ACCOUNT_CHANGED: "secondary",
+    Action.ACCOUNT_DISABLED: "danger",
+    Action.ACCOUNT_ENABLED: "success",
+    Action.USER_CREATED: "secondary",
+    Action.USER_CHANGED: "secondary",
+    Action.USER_ROLE_CHANGED: "warning",
+    Action.USER_PASSWORD_SET: "warning",
+    Action.USER_DISABLED: "danger",
+    Action.USER_ENABLED: "success",
+    Action.INVITATION_SENT: "light",
+    Action.INVITATION_USED: "light",
+    Action.TOKEN_CREATED: "secondary",
+    Action.TOKEN_REVOKED: "warning",
+    Action.NOTICE_CREATED: "light",
+    Action.NOTICE_CHANGED: "light",
+    Action.NOTICE_DELETED: "light",
+    Action.SIGNED_IN: "light",
+    Action.LOCKED_OUT: "danger",
 }
 
 
@@ -39,18 +61,41 @@ DETAIL_LABELS = {
     "was_scheduled": _("Was scheduled"),
     "planned_start": _("Planned start"),
     "one_mail_per_code": _("One e-mail per code"),
+    # Accounts, users, tokens and notices: a changed field holds [old, new].
+    "user": _("User"),
+    "name": _("Name"),
+    "kind": _("Kind"),
+    "parent": _("Below"),
+    "time_zone": _("Time zone"),
+    "with_account": _("Together with"),
+    "role": _("Role"),
+    "email": _("E-mail"),
+    "first_name": _("First name"),
+    "last_name": _("Last name"),
+    "token": _("Token"),
+    "notice": _("Notice"),
+    "text": _("Text"),
+    "days_before": _("Days before expiry"),
+    "show_repeatedly": _("Show repeatedly"),
 }
 
+#: Detail values stored as a choice's value, shown as its label.
+DETAIL_CHOICES = {"role": dict(User.Role.choices), "kind": dict(Account.Kind.choices)}
 
-def _detail_value(value) -> str:
+
+def _detail_value(key: str, value) -> str:
+    if isinstance(value, list) and len(value) == 2:  # a change: old → new
+        return " → ".join(_detail_value(key, part) or "—" for part in value)
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
+    if isinstance(value, str) and key in DETAIL_CHOICES:
+        return str(DETAIL_CHOICES[key].get(value, value))
     return str(value)
 
 
 def details_pairs(details: dict) -> list[tuple[str, str]]:
     """An event's details as (name, value) pairs, for people."""
-    return [(str(DETAIL_LABELS.get(key, key)), _detail_value(value)) for key, value in sorted(details.items())]
+    return [(str(DETAIL_LABELS.get(key, key)), _detail_value(key, value)) for key, value in sorted(details.items())]
 
 
 def details_text(details: dict) -> str:

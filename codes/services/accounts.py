@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import Action
+from audit.services import event_record
 from cms.authentication import tokens_forget
 from cms.errors import DomainError
 from cms.models import Account, ApiToken
@@ -51,6 +52,7 @@ def account_move_customer(*, actor, customer: Account, new_parent: Account, now=
         units = lock_units(Unit.objects.filter(owner=customer).values_list("pk", flat=True))
         codes = lock_codes(Code.objects.filter(unit_id__in=list(units)).values_list("pk", flat=True))
         customer = Account.objects.select_for_update().get(pk=customer.pk)
+        old_parent = Account.objects.get(path=customer.path[: -customer.steplen])
         new_parent = Account.objects.get(pk=new_parent.pk)
         to_hand_over = [
             code
@@ -60,6 +62,11 @@ def account_move_customer(*, actor, customer: Account, new_parent: Account, now=
         tokens_forget(ApiToken.objects.filter(user__account__path__startswith=customer.path))
         Account.objects.move(customer, new_parent, pos="last-child")
         customer = Account.objects.get(pk=customer.pk)
+        # From the old parent, so the branch it left still finds the move in its report.
+        event_record(
+            action=Action.ACCOUNT_MOVED, actor=actor, occurred_at=now, account=customer,
+            from_account=old_parent, to_account=new_parent,
+        )
         move_holder(
             to_hand_over, to=customer, action=Action.SHARED, actor=actor, now=now,
             details={"reason": "customer_moved", "new_parent": new_parent.pk},

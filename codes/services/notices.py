@@ -4,6 +4,8 @@ notices are due is read by `codes.notices`."""
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from audit.models import Action
+from audit.services import event_record
 from cms.actors import require_writer
 from cms.errors import DomainError, NotFound
 
@@ -32,13 +34,23 @@ def _validated(*, name: str, text: str, days_before) -> tuple[str, str, int]:
     return name, text, days
 
 
+#: What an entry about a notice names of it (its text shows only when it changes).
+_FIELDS = ("name", "text", "days_before", "show_repeatedly")
+
+
+def _record(action: str, notice: ExpiryNotice, *, actor, **details) -> None:
+    event_record(action=action, actor=actor, account=notice.account, details={"notice": notice.name, **details})
+
+
 @transaction.atomic
 def notice_create(*, actor, name: str, text: str, days_before: int, show_repeatedly: bool = True) -> ExpiryNotice:
     account = require_writer(actor)
     name, text, days = _validated(name=name, text=text, days_before=days_before)
-    return ExpiryNotice.objects.create(
+    notice = ExpiryNotice.objects.create(
         account=account, name=name, text=text, days_before=days, show_repeatedly=bool(show_repeatedly)
     )
+    _record(Action.NOTICE_CREATED, notice, actor=actor, days_before=days, show_repeatedly=notice.show_repeatedly)
+    return notice
 
 
 def _own_notice(actor, notice) -> ExpiryNotice:
@@ -57,15 +69,21 @@ def notice_update(
     """Change a notice. Turning "show repeatedly" off later starts "once" from now: users who saw it
     before have no record and see it once more."""
     found = _own_notice(actor, notice)
+    before = {field: getattr(found, field) for field in _FIELDS}
     found.name, found.text, found.days_before = _validated(name=name, text=text, days_before=days_before)
     found.show_repeatedly = bool(show_repeatedly)
-    found.save(update_fields=["name", "text", "days_before", "show_repeatedly"])
+    changed = {field: [old, getattr(found, field)] for field, old in before.items() if old != getattr(found, field)}
+    if changed:
+        found.save(update_fields=list(_FIELDS))
+        _record(Action.NOTICE_CHANGED, found, actor=actor, **changed)
     return found
 
 
 @transaction.atomic
 def notice_delete(*, actor, notice: ExpiryNotice | int) -> None:
-    _own_notice(actor, notice).delete()
+    found = _own_notice(actor, notice)
+    _record(Action.NOTICE_DELETED, found, actor=actor)
+    found.delete()
 
 
 def notices_mark_seen(*, user, notices) -> int:

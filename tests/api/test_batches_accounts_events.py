@@ -99,13 +99,14 @@ def test_given_changes_in_two_branches_when_reading_the_report_then_each_sees_it
     code_attach(code=acme_codes[0], unit=harvest_unit, actor=network.north_admin)
 
     north = events(api_for(network.north_admin))
-    assert {e["action"] for e in north} == {"shared", "attached", "unit_activated"}
+    # Its branch's accounts were created, and its admin's token (the one this client sends).
+    assert {e["action"] for e in north} == {"shared", "attached", "unit_activated", "account_created", "token_created"}
     assert {e["code"] for e in north if e["code"]} == {acme_codes[0].display_text}
     assert not any(e["action"] == "generated" for e in north)  # the provider's own events stay above
 
     provider = events(api_for(network.provider_viewer))
     assert {e["action"] for e in provider} >= {"generated", "shared", "attached", "unit_activated"}
-    assert events(api_for(network.rival_admin)) == []
+    assert {e["action"] for e in events(api_for(network.rival_admin))} == {"account_created", "token_created"}
 
 
 def test_given_report_filters_when_reading_then_they_apply(network, api_for, acme_codes, harvest_unit):
@@ -121,9 +122,9 @@ def test_given_report_filters_when_reading_then_they_apply(network, api_for, acm
     shared = events(api, action="shared")[0]
     assert shared["from_account"] == network.provider.pk and shared["to_account"] == network.north.pk
     # The account an event belongs to is the code's holder after the change (or the unit's owner).
-    assert {e["action"] for e in events(api, account=network.north.pk)} == {"shared", "attached"}
+    assert {e["action"] for e in events(api, account=network.north.pk)} == {"shared", "attached", "account_created"}
     assert {e["action"] for e in events(api, account=network.north.pk, account_below="true")} == {
-        "shared", "attached", "unit_activated"
+        "shared", "attached", "unit_activated", "account_created"
     }
     assert events(api, occurred_after="2999-01-01T00:00:00Z") == []
     assert len(events(api, occurred_before="2999-01-01T00:00:00Z")) == len(events(api))

@@ -48,7 +48,7 @@ class TestTheOrmRefuses:
         assert refresh(event).action == Action.GENERATED
 
     def test_but_new_events_are_written(self, event):
-        assert Event.objects.count() == 1
+        assert Event.objects.filter(action=Action.GENERATED).count() == 1
 
 
 @pytest.mark.postgres
@@ -66,11 +66,12 @@ class TestPostgresRefusesRawSql:
         assert Event.objects.filter(pk=event.pk).exists()
 
     def test_a_raw_insert_is_still_allowed(self, event):
+        before = Event.objects.count()
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO audit_event (occurred_at, action, actor_label, details) VALUES (now(), 'expired', 'x', '{}')"
             )
-        assert Event.objects.count() == 2
+        assert Event.objects.count() == before + 1
 
 
 def test_events_share_the_transaction_of_the_change_they_describe(network, clock):

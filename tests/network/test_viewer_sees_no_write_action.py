@@ -17,7 +17,10 @@ from tests.isolation.walker import SKIPPED, url_patterns
 
 #: Forms anybody signed in may use: signing out, the language, the public redemption page, and
 #: the user's own profile (API tokens, password).
-PERSONAL = {"logout", "set_language", "redeem:redeem", "redeem:done", "profile:detail", "profile:token_delete"}
+PERSONAL = {
+    "logout", "set_language", "redeem:redeem", "redeem:done", "profile:detail", "profile:password",
+    "profile:token_delete",
+}
 MAX_PAGES = 250
 
 

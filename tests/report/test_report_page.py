@@ -103,9 +103,9 @@ def test_given_an_account_filter_when_applied_then_and_below_widens_it(client, n
     client.force_login(network.provider_admin)
     everything = {"occurred_after": "", "occurred_before": ""}
     only_north = client.get(URL, {**everything, "account": network.north.pk})
-    assert actions(only_north) == []
+    assert actions(only_north) == [Action.ACCOUNT_CREATED]  # North Sales itself
     north_and_below = client.get(URL, {**everything, "account": network.north.pk, "account_below": "on"})
-    assert actions(north_and_below) == [Action.ATTACHED, Action.SHARED, Action.UNIT_ACTIVATED]
+    assert actions(north_and_below) == [Action.ACCOUNT_CREATED] * 3 + [Action.ATTACHED, Action.SHARED, Action.UNIT_ACTIVATED]
     assert all(
         network.north.contains(row.account) or (row.from_account and network.north.contains(row.from_account))
         for row in north_and_below.context["table"].data
@@ -131,8 +131,9 @@ def test_given_a_sub_reseller_when_opening_the_report_then_only_its_branch_is_vi
     assert seen, "the share into North Farms and the attach below it are visible"
     for event in seen:
         assert network.north_farms.contains(event.account) or network.north_farms.contains(event.from_account)
-    # The provider's other branches (South Sales) and the provider's own batch stay invisible.
-    assert actions(response) == [Action.ATTACHED, Action.SHARED, Action.UNIT_ACTIVATED]
+    # The provider's other branches (South Sales) and the provider's own batch stay invisible; the
+    # creation of North Farms Dealer and of Harvest Co below it are there.
+    assert actions(response) == [Action.ACCOUNT_CREATED] * 2 + [Action.ATTACHED, Action.SHARED, Action.UNIT_ACTIVATED]
     assert not any(e.account_id == network.south.pk for e in seen)
     exported = export(client, "occurred_after=&occurred_before=")
     assert len(exported) - 1 == len(seen)
@@ -142,8 +143,8 @@ def test_given_the_other_provider_when_opening_the_report_then_it_sees_none_of_a
     client.force_login(network.rival_admin)
     response = client.get(URL, {"occurred_after": "", "occurred_before": ""})
     seen = list(response.context["table"].data)
-    assert {e.action for e in seen} == {Action.GENERATED}
-    assert all(e.account_id == network.rival.pk for e in seen)
+    assert {e.action for e in seen} == {Action.GENERATED, Action.ACCOUNT_CREATED}
+    assert all(network.rival.contains(e.account) for e in seen)
     assert Event.objects.exclude(account_id=network.rival.pk).exists()
 
 

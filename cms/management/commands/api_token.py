@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from cms.actors import SYSTEM
 from cms.authentication import api_token_create
 from cms.errors import DomainError
 
@@ -19,7 +20,8 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user named {username!r}.")
         try:
-            _token, key = api_token_create(user=user, name=name)
+            # Written to the audit log as created by the system: whoever ran the command is not a user.
+            _token, key = api_token_create(user=user, name=name, actor=SYSTEM)
         except DomainError as error:
             raise CommandError(error.message)
         self.stdout.write(key)
