@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 
 def invitation_link(user) -> str:
@@ -19,8 +20,10 @@ def invitation_link(user) -> str:
 
 
 def invitation_send(*, user, invited_by) -> None:
+    # No inviter: a platform operator's command (`manage.py provider_create`).
+    inviter = (invited_by.get_full_name() or invited_by.get_username()) if invited_by else _("The Keyline operator")
     context = {
-        "user": user, "invited_by": invited_by, "link": invitation_link(user),
+        "user": user, "invited_by": invited_by, "inviter": inviter, "link": invitation_link(user),
         "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
     }
     subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()

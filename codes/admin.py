@@ -1,19 +1,10 @@
-"""Read-only admin views: codes change only through `codes.services`."""
+"""Read-only admin views: codes, batches and notices change only through `codes.services`."""
 
 from django.contrib import admin
 
+from cms.admin import ReadOnlyAdmin
+
 from .models import Batch, Code, ExpiryNotice
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Code)
@@ -32,5 +23,6 @@ class BatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ExpiryNotice)
-class ExpiryNoticeAdmin(admin.ModelAdmin):
+class ExpiryNoticeAdmin(ReadOnlyAdmin):
     list_display = ("name", "account", "days_before", "show_repeatedly")
+    list_select_related = ("account",)
