@@ -45,9 +45,11 @@ FILL = {
     "api:code-attach": {"code": ("code", "text")},
     "api:code-release": {"code": ("running", "text")},
     "api:code-revoke": {"code": ("code", "text")},
+    "api:code-cancel-reservation": {"code": ("code", "text")},
     "api:batch-detail": {"pk": ("batch", "pk")},
     "api:unit-detail": {"hardware_id": ("unit", "hardware_id")},
     "api:event-detail": {"pk": ("event", "pk")},
+    "report:detail": {"pk": ("event", "pk")},
     # A foreign user's invitation link with a guessed token.
     "accounts:invitation": {"uidb64": ("invitation", "uidb64"), "token": ("invitation", "token")},
 }
