@@ -1,5 +1,5 @@
-"""The Celery wiring: beat's schedule names real tasks, tasks are thin idempotent wrappers that
-never run twice at once, and a real worker process expires a due code in the test database."""
+"""The Celery wiring: beat's schedule names real tasks, tasks are thin idempotent wrappers, and a
+real worker process expires a due code in the test database."""
 
 import os
 import subprocess
@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from celery.schedules import crontab
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -22,17 +21,10 @@ from codes import tasks
 from codes.models import CodeState
 from codes.services import code_attach
 from tests import factories
+from tests.celery_worker import database_url_of_the_test_database
 from tests.domain.support import DAY, T0, code_for, refresh
 
 BASE_DIR = Path(settings.BASE_DIR)
-
-
-@pytest.fixture
-def private_cache():
-    """No task lock left over from another test: the run's own cache, emptied (the file cache, or
-    this run's Redis database)."""
-    cache.clear()
-    yield cache
 
 
 def test_the_beat_schedule_names_only_registered_tasks():
@@ -50,7 +42,7 @@ def test_expiry_runs_every_minute_and_the_archive_daily():
     assert isinstance(daily, crontab) and daily.hour == {3} and daily.minute == {15}
 
 
-def test_the_expiry_task_records_a_due_code_and_a_second_run_records_nothing(network, clock, private_cache):
+def test_the_expiry_task_records_a_due_code_and_a_second_run_records_nothing(network, clock):
     code = code_for(network, period_days=30)
     unit = factories.unit(network.harvest, actor=network.provider_admin)
     code_attach(code=code, unit=unit, actor=network.provider_admin)
@@ -65,7 +57,7 @@ def test_the_expiry_task_records_a_due_code_and_a_second_run_records_nothing(net
     assert refresh(unit).is_active is False
 
 
-def test_the_archive_task_archives_expired_codes_once(network, clock, private_cache):
+def test_the_archive_task_archives_expired_codes_once(network, clock):
     code = code_for(network, period_days=30)
     code_attach(code=code, unit=factories.unit(network.harvest, actor=network.provider_admin),
                 actor=network.provider_admin)
@@ -76,21 +68,6 @@ def test_the_archive_task_archives_expired_codes_once(network, clock, private_ca
     assert refresh(code).archived_at == T0 + 31 * DAY
 
 
-def test_while_one_run_holds_the_lock_a_second_run_skips_and_changes_nothing(network, clock, private_cache):
-    code = code_for(network, period_days=30)
-    code_attach(code=code, unit=factories.unit(network.harvest, actor=network.provider_admin),
-                actor=network.provider_admin)
-    clock.move_to(T0 + 31 * DAY)
-    cache.add("task-lock:codes_expire_due", "1", 60)
-
-    assert tasks.codes_expire_due_task.apply().get() == {"skipped": True}
-    assert refresh(code).status == CodeState.RUNNING  # recorded later; the state reads expired already
-
-    cache.delete("task-lock:codes_expire_due")
-    assert tasks.codes_expire_due_task.apply().get()["expired"] == 1
-    assert cache.get("task-lock:codes_expire_due") is None, "the lock is released after the run"
-
-
 def test_the_batch_fill_task_fills_a_batch(network, django_capture_on_commit_callbacks):
     from codes.services import batch_generate
 
@@ -99,13 +76,6 @@ def test_the_batch_fill_task_fills_a_batch(network, django_capture_on_commit_cal
                                currency="EUR", background=True)
     assert len(callbacks) == 1  # sent only once the batch row is committed
     assert tasks.batch_fill_task.apply(args=[batch.pk]).get() == 3
-
-
-def _database_url_of_the_test_database() -> str:
-    db = connection.settings_dict
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 @pytest.mark.postgres
@@ -121,7 +91,7 @@ def test_a_real_worker_expires_a_due_code_in_the_test_database(network):
     queue = f"keyline-test-{uuid.uuid4().hex[:8]}"  # this worker takes only what this test sends
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url_of_the_test_database(),
+        "DATABASE_URL": database_url_of_the_test_database(),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "DB_CONN_MAX_AGE": "0",
