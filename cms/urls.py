@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -25,7 +26,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin's own password form would set a password past the service (no audit entry, the
     # API tokens kept): the profile page's form is the one place a user changes its own.
-    path("admin/password_change/", RedirectView.as_view(pattern_name="profile:password")),
+    path("admin/password_change/", login_required(RedirectView.as_view(pattern_name="profile:password"))),
     path("admin/", admin.site.urls),
 ]
 
