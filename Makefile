@@ -8,6 +8,9 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# The settings default to production's (DEBUG off, a secret key required); what make runs is
+# development, unless the environment says otherwise.
+export DJANGO_DEBUG ?= true
 
 .PHONY: run test install install-dev migrate demo lint bench clean messages
 

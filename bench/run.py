@@ -20,6 +20,7 @@ import os
 import platform
 import re
 import runpy
+import secrets
 import shutil
 import signal
 import subprocess
@@ -238,6 +239,9 @@ def main() -> None:
     recreate_database(admin_url, bench_name)
     os.environ["DATABASE_URL"] = bench_url
     os.environ["DJANGO_DEBUG"] = "false"
+    # Debug off refuses the built-in key. One key for this process and the servers it starts: they
+    # read the sessions it signs.
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["CACHE_KEY_PREFIX"] = f"keyline-bench-{int(time.time())}"
     os.environ["CELERY_QUEUE"] = f"keyline-bench-{int(time.time())}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")

@@ -9,6 +9,7 @@ memory). Set DATABASE_URL and REDIS_URL to run the same code on PostgreSQL and R
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -17,10 +18,37 @@ VAR_DIR.mkdir(exist_ok=True)
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
+# Off unless said otherwise: `make` (run, test, demo) and pytest's configuration turn it on.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+_DEVELOPMENT_KEY = "dev-only-insecure-key-change-me"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEVELOPMENT_KEY)
+if not DEBUG and SECRET_KEY == _DEVELOPMENT_KEY:
+    # Sessions, signed links and password resets made with a published key can be forged.
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set, and with DJANGO_DEBUG off Keyline refuses its built-in development "
+        "key. Set DJANGO_SECRET_KEY to a long random value, the same on every machine "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or DJANGO_DEBUG=true for development."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS and the proxies in front ---------------------------------------------------------
+# How many proxies stand in front (nginx alone: 1; a load balancer and nginx: 2). The client is the
+# address the outermost one saw, the n-th from the right of X-Forwarded-For (0: REMOTE_ADDR); the
+# addresses left of it are the client's own say. cms.web.addresses.client_address reads it through
+# DRF's NUM_PROXIES, for the audit log, the rate limits and django-axes alike.
+KEYLINE_TRUSTED_PROXIES = env.int("KEYLINE_TRUSTED_PROXIES", default=0)
+if KEYLINE_TRUSTED_PROXIES:
+    # The proxy says whether the client came over HTTPS; nginx: `X-Forwarded-Proto $scheme`.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Off by default so `make run` serves plain HTTP; production turns them on (README, docs/DEPLOY.md).
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=False)
+SECURE_REFERRER_POLICY = env.str("DJANGO_SECURE_REFERRER_POLICY", default="same-origin")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -138,8 +166,8 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="keyline"),
         }
     }
-    # Lookups the database can always answer instead (API tokens, unit-status answers): with Redis
-    # unreachable they miss rather than fail (django-redis's IGNORE_EXCEPTIONS).
+    # Lookups the database can always answer instead (sessions, API tokens, unit-status answers):
+    # with Redis unreachable they miss rather than fail (django-redis's IGNORE_EXCEPTIONS).
     CACHES["lookups"] = {**CACHES["default"], "OPTIONS": {"IGNORE_EXCEPTIONS": True}}
     CELERY_BROKER_URL = REDIS_URL
 else:
@@ -189,8 +217,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 # Sessions are read on every signed-in request: from the cache (Redis in production), written
-# through to the database so that they outlive a cache restart.
+# through to the database so that they outlive a cache restart. From the lookups' alias: with Redis
+# unreachable a session is read from the database, and people still sign in (cached_db itself
+# lets a cache error through on sign-in and sign-out).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "lookups"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -202,6 +233,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# Lock-outs count the client behind the proxies, as the rate limits and the audit log do.
+AXES_CLIENT_IP_CALLABLE = "cms.web.addresses.client_address"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -297,6 +330,8 @@ if "django_ratelimit" not in INSTALLED_APPS:
     INSTALLED_APPS.append("django_ratelimit")
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_FAIL_OPEN = False  # the library's default, said out loud: when the cache cannot count, refuse
+# The "ip" key counts the client behind the proxies (KEYLINE_TRUSTED_PROXIES), never the proxy.
+RATELIMIT_IP_META_KEY = "cms.web.addresses.client_address_for_limits"
 KEYLINE_REDEEM_RATE_ADDRESS = env.str("KEYLINE_REDEEM_RATE_ADDRESS", default="20/15m")
 KEYLINE_REDEEM_RATE_HARDWARE_ID = env.str("KEYLINE_REDEEM_RATE_HARDWARE_ID", default="10/15m")
 # How long the confirmation step of the redemption page stays valid (seconds).
@@ -342,6 +377,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cms.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles' get_ident, and with it cms.web.addresses.client_address.
+    "NUM_PROXIES": KEYLINE_TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Keyline API",

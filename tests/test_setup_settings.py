@@ -2,8 +2,11 @@
 is configured, and PostgreSQL and Redis when DATABASE_URL and REDIS_URL say so.
 
 Settings are read once per process, so each case loads them in a fresh interpreter with its own
-environment (nothing connects: only the chosen configuration is compared)."""
+environment (nothing connects: only the chosen configuration is compared). Unless a case says
+otherwise that environment has DJANGO_DEBUG=true, as every process `make` starts has (the settings'
+own default is production's: tests/deploy/test_production_settings.py)."""
 
+import functools
 import json
 import os
 import subprocess
@@ -40,7 +43,7 @@ CONFIG_VARIABLES = (
 
 def load_settings(**env) -> dict:
     clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
-    clean.update(env, DJANGO_SETTINGS_MODULE="cms.settings")
+    clean.update({"DJANGO_DEBUG": make_exports()["DJANGO_DEBUG"], **env}, DJANGO_SETTINGS_MODULE="cms.settings")
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + PROBE],
         cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=60,
@@ -139,6 +142,19 @@ def test_given_production_variables_then_they_are_honoured():
     assert loaded["allowed_hosts"] == ["codes.example.com", "www.example.com"]
     assert loaded["site_url"] == "https://codes.example.com"
     assert loaded["email_backend"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+@functools.cache
+def make_exports() -> dict[str, str]:
+    """The variables `make` exports to every command it runs, read with an extra rule that prints them."""
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    rule = "print-exports: ; @echo DJANGO_DEBUG=$$DJANGO_DEBUG"
+    result = subprocess.run(
+        ["make", "-s", "--eval", rule, "print-exports"], cwd=BASE_DIR, env=clean, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(line.split("=", 1) for line in result.stdout.splitlines())
 
 
 def make_run_environment(*arguments: str) -> dict[str, str]:

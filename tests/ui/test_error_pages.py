@@ -99,6 +99,7 @@ def test_given_the_settings_logging_when_a_page_is_refused_then_the_log_holds_on
     env = {
         **os.environ, "DJANGO_SETTINGS_MODULE": "cms.settings", "DJANGO_DEBUG": debug, "LOG_LEVEL": "INFO",
         "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",  # no collectstatic here
+        "DJANGO_SECRET_KEY": "a-secret-of-this-test-only",  # DEBUG off refuses the built-in key
     }
     result = subprocess.run(
         [sys.executable, "-c", REFUSE], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
