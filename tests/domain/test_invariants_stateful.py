@@ -337,6 +337,13 @@ class CodeLifecycle(RuleBasedStateMachine):
         if n is not None:
             self.send_by_email(n, "provider_operator", to)
 
+    @rule(i=st.integers(0, CODE_COUNT - 1), to=st.sampled_from(RECIPIENTS))
+    def send_a_code_then_think_better_of_it(self, i, to):
+        n = self.pick(i, (CodeState.AVAILABLE, CodeState.RELEASED))
+        if n is not None:
+            self.send_by_email(n, "provider_operator", to)
+            self.cancel_reservation(n, "provider_admin")
+
     @rule(i=st.integers(0, CODE_COUNT - 1))
     def cancel_a_reservation(self, i):
         fitting = [n for n in range(CODE_COUNT) if self.reserved(self.code(n))]
