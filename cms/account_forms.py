@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Account, User
 from .selectors import accounts_visible_to
+from .validators import one_line
 from .web.labels import indented_account_label
 
 
@@ -41,7 +42,7 @@ class AccountCreateForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), choices=[(Account.Kind.RESELLER, _("Reseller")), (Account.Kind.CUSTOMER, _("Customer"))]
     )
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[one_line])
     time_zone = forms.ChoiceField(label=_("Time zone"), required=False, help_text=_("Empty: the parent's time zone."))
 
     def __init__(self, *args, user, **kwargs):
@@ -54,7 +55,7 @@ class AccountCreateForm(forms.Form):
 
 
 class AccountEditForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[one_line])
     time_zone = forms.ChoiceField(label=_("Time zone"))
 
     def __init__(self, *args, **kwargs):
@@ -86,11 +87,11 @@ class PasswordFields(forms.Form):
 
 class UserCreateForm(PasswordFields):
     account = forms.ModelChoiceField(label=_("Account"), queryset=Account.objects.none())
-    username = forms.CharField(label=_("Username"), max_length=150)
+    username = forms.CharField(label=_("Username"), max_length=150, validators=[one_line])
     role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices, initial=User.Role.VIEWER)
-    email = forms.EmailField(label=_("E-mail"), required=False)
-    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
-    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False, validators=[one_line])
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False, validators=[one_line])
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False, validators=[one_line])
     invite = forms.BooleanField(
         label=_("Invite by e-mail"), required=False,
         help_text=_("The user gets a link to choose a password; leave the passwords empty."),
@@ -115,9 +116,9 @@ class UserCreateForm(PasswordFields):
 
 class UserEditForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices)
-    email = forms.EmailField(label=_("E-mail"), required=False)
-    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
-    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False, validators=[one_line])
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False, validators=[one_line])
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False, validators=[one_line])
 
 
 class UserPasswordForm(PasswordFields):

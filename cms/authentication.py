@@ -23,6 +23,7 @@ from audit.services import event_build, events_write
 
 from .errors import DomainError, NotFound
 from .models import Account, ApiToken
+from .validators import typed_text
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def _token_entry(action: str, token: ApiToken, *, user, actor, **details):
 def api_token_create(*, user, name: str, actor=None) -> tuple[ApiToken, str]:
     """A new token for the user; returns it with its key, which is never shown again. `actor`:
     who creates it, when not the user itself (`manage.py api_token`: the system)."""
-    name = (name or "").strip()
+    name = typed_text(name, label=_("Name"))
     if not name:
         raise DomainError(_("A token needs a name."), code="validation_error")
     if len(name) > 100:

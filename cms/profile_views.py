@@ -17,12 +17,14 @@ from . import services
 from .account_forms import PasswordFields
 from .authentication import KEYWORD, api_token_create, api_token_delete, api_tokens_of
 from .errors import DomainError
+from .validators import one_line
 
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
         label=gettext_lazy("Name"),
         max_length=100,
+        validators=[one_line],
         help_text=gettext_lazy("What the token is for, e.g. “tracking server” or “shop”."),
     )
 

@@ -20,6 +20,7 @@ from .authentication import tokens_forget, tokens_revoke
 from .errors import DomainError, NotFound, PermissionDenied, Refusal
 from .models import Account, ApiToken, validate_time_zone
 from .signals import account_updated
+from .validators import typed_text
 
 
 def _acting(actor):
@@ -74,7 +75,7 @@ def account_create(*, actor, parent: Account, name: str, kind: str, time_zone: s
 
 def _name_and_zone(name: str, time_zone: str) -> tuple[str, str]:
     """An account's name and time zone as given, checked."""
-    name = (name or "").strip()
+    name = typed_text(name, label=_("Name"))
     if not name:
         raise DomainError(_("An account needs a name."), code="validation_error")
     try:
@@ -96,13 +97,10 @@ def user_create(
     User = get_user_model()
     if role not in User.Role.values:
         raise DomainError(_("Unknown role."), code="validation_error")
-    username = (username or "").strip()
+    username = typed_text(username, label=_("Username"))
     if not username:
         raise DomainError(_("A user needs a username."), code="validation_error")
-    user = User(
-        username=username, account=account, role=role, email=(email or "").strip(),
-        first_name=(first_name or "").strip(), last_name=(last_name or "").strip(),
-    )
+    user = User(username=username, account=account, role=role, **_user_details(email, first_name, last_name))
     try:
         user.full_clean(exclude=["password"])
     except ValidationError as error:
@@ -294,6 +292,14 @@ def _validated_password(password: str, user) -> str:
     return password
 
 
+def _user_details(email: str, first_name: str, last_name: str) -> dict[str, str]:
+    return {
+        "email": typed_text(email, label=_("E-mail")),
+        "first_name": typed_text(first_name, label=_("First name")),
+        "last_name": typed_text(last_name, label=_("Last name")),
+    }
+
+
 def user_update(*, actor, user, role: str, email: str = "", first_name: str = "", last_name: str = ""):
     """Change a user's role and contact details; the user belongs to the actor's part of the tree."""
     scope = require_admin(actor)
@@ -303,12 +309,13 @@ def user_update(*, actor, user, role: str, email: str = "", first_name: str = ""
         raise DomainError(_("Unknown role."), code="validation_error")
     if user.pk == actor.pk and role != user.role:
         raise DomainError(_("You cannot change your own role; ask another admin."), code="own_role")
+    details = _user_details(email, first_name, last_name)
     with transaction.atomic():
         user = User.objects.select_related("account").select_for_update(of=("self",)).get(pk=user.pk)
         before = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
         old_role = user.role
-        user.role, user.email = role, (email or "").strip()
-        user.first_name, user.last_name = (first_name or "").strip(), (last_name or "").strip()
+        user.role = role
+        user.email, user.first_name, user.last_name = details["email"], details["first_name"], details["last_name"]
         user.save(update_fields=["role", "email", "first_name", "last_name"])
         tokens_forget(ApiToken.objects.filter(user=user))
         events = []

@@ -26,6 +26,7 @@ from .batch_tables import BatchTable
 from .models import Batch, CodeState
 from .templatetags.codes_window import state_badge
 from .text import display
+from .use_by import local_today
 
 
 class ProviderPagesMixin(AccountRequiredMixin):
@@ -113,6 +114,13 @@ class BatchGenerateView(ProviderPagesMixin, FormView):
         if request.user.is_authenticated and not request.user.is_provider_admin:
             raise DjangoPermissionDenied(_("Only the provider's admins can generate batches."))
         return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        today = local_today(self.request.user.account.time_zone, timezone.now())
+        return {**super().get_form_kwargs(), "today": today}
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def form_valid(self, form):
         data = form.cleaned_data

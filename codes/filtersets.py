@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cms.models import Account
 from cms.selectors import accounts_visible_to, branch_holder_ids
-from cms.web.filters import AccountChoiceFilter, CheckboxList, DayRangeWidget, FilterForm
+from cms.web.filters import AccountChoiceFilter, CheckboxList, DayRangeFilter, FilterForm
 from units.models import Unit, normalize_hardware_id
 
 from . import text as code_text
@@ -52,14 +52,8 @@ class CodeFilterSet(django_filters.FilterSet):
     # The batches on offer and their periods, both read from one list (`__init__`).
     period_days = django_filters.ChoiceFilter(label=_("Period"), choices=[], empty_label=_("Any period"))
     batch = django_filters.ChoiceFilter(label=_("Batch"), choices=[], empty_label=_("Any batch"))
-    activated = django_filters.DateFromToRangeFilter(
-        label=_("Activation"), field_name="activated_at",
-        widget=DayRangeWidget(),
-    )
-    expires = django_filters.DateFromToRangeFilter(
-        label=_("Expires"), field_name="expires_at",
-        widget=DayRangeWidget(),
-    )
+    activated = DayRangeFilter(label=_("Activation"), field_name="activated_at")
+    expires = DayRangeFilter(label=_("Expires"), field_name="expires_at")
 
     class Meta:
         form = CodeFilterForm

@@ -1,13 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cms.validators import lines, one_line
+
 from .services.notices import MAX_DAYS, MIN_DAYS
 
 
 class NoticeForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Name"), max_length=100, validators=[one_line])
     text = forms.CharField(
-        label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}), validators=[lines],
         help_text=_("What your users read after they sign in."),
     )
     days_before = forms.IntegerField(

@@ -10,7 +10,13 @@ they compare `expires_at` (`codes.selectors.code_state`, `state_q`, the expiry j
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.utils.translation import gettext as _
+
 from .models import Code, CodeState
+
+#: How far ahead of today a new use-by date may lie: as far as the longest period. Far from the
+#: end of the calendar too, where the deadline after the day would be no instant at all.
+MAX_DAYS_AHEAD = 3660
 
 
 def use_by_ends_at(use_by: date | None, time_zone: str) -> datetime | None:
@@ -26,6 +32,17 @@ def use_by_ends_at(use_by: date | None, time_zone: str) -> datetime | None:
 def local_today(time_zone: str, now: datetime) -> date:
     """The date it is now in `time_zone`: what a new use-by date is checked against."""
     return now.astimezone(zoneinfo.ZoneInfo(time_zone)).date()
+
+
+def use_by_refusal(use_by: date, *, today: date) -> str | None:
+    """Why a new batch cannot have this use-by date (`today` in the provider's zone), or None."""
+    if use_by < today:
+        return _("The use-by date cannot be in the past.")
+    if use_by > today + timedelta(days=MAX_DAYS_AHEAD):
+        latest = today + timedelta(days=MAX_DAYS_AHEAD)
+        return _("The use-by date can be at most %(days)d days ahead: %(latest)s at the latest.") % {
+            "days": MAX_DAYS_AHEAD, "latest": latest.isoformat()}
+    return None
 
 
 def usable_until_follow_zone(*, provider_id: int, time_zone: str) -> int:

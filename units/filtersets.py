@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.selectors import day_bounds
 from cms.selectors import accounts_visible_to
-from cms.web.filters import AccountChoiceFilter, DayRangeWidget, FilterForm
+from cms.web.filters import AccountChoiceFilter, DayRangeFilter, FilterForm
 
 from .models import normalize_hardware_id
 
@@ -27,8 +27,8 @@ class UnitFilterSet(django_filters.FilterSet):
                                         empty_label=_("Any"))
     owner = AccountChoiceFilter(label=_("Owner"), queryset=None, method="filter_owner")
     owner_below = django_filters.BooleanFilter(label=_("and accounts below"), method="noop", widget=forms.CheckboxInput)
-    cover_ends = django_filters.DateFromToRangeFilter(
-        label=_("Cover ends"), method="filter_cover_ends", widget=DayRangeWidget(),
+    cover_ends = DayRangeFilter(
+        label=_("Cover ends"), method="filter_cover_ends",
         help_text=_("Days in your account's time zone: units whose last running or scheduled code ends then."),
     )
     expires_within = django_filters.NumberFilter(

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from cms.actors import require_writer
 from cms.errors import DomainError, NotFound
 from cms.models import Account
+from cms.validators import typed_text
 
 from .models import Unit, normalize_hardware_id
 from .status_cache import status_forget
@@ -18,15 +19,15 @@ def unit_create(*, actor, owner: Account, name: str, hardware_id: str, device_ty
         raise NotFound(_("No such account in your part of the network."))
     if owner.is_provider:
         raise DomainError(_("Units belong to a reseller or a customer, not to the provider."), code="validation_error")
-    hardware_id = normalize_hardware_id(hardware_id)
-    name = (name or "").strip()
+    hardware_id = normalize_hardware_id(typed_text(hardware_id, label=_("Hardware id")))
+    name, device_type = typed_text(name, label=_("Name")), typed_text(device_type, label=_("Device type"))
     if not hardware_id or not name:
         raise DomainError(_("A unit needs a name and a hardware id."), code="validation_error")
     provider_id = Account.objects.get(path=owner.provider_path).pk
     try:
         with transaction.atomic():
             return Unit.objects.create(
-                provider_id=provider_id, owner=owner, name=name, hardware_id=hardware_id, device_type=device_type.strip()
+                provider_id=provider_id, owner=owner, name=name, hardware_id=hardware_id, device_type=device_type
             )
     except IntegrityError:
         raise DomainError(
@@ -41,10 +42,10 @@ def unit_update(*, actor, unit: Unit, name: str, device_type: str = "") -> Unit:
         unit = Unit.objects.select_for_update().select_related("owner").get(pk=unit.pk)
         if not account.contains(unit.owner):
             raise NotFound()
-        name = (name or "").strip()
+        name = typed_text(name, label=_("Name"))
         if not name:
             raise DomainError(_("A unit needs a name."), code="validation_error")
-        unit.name, unit.device_type = name, (device_type or "").strip()
+        unit.name, unit.device_type = name, typed_text(device_type, label=_("Device type"))
         unit.save(update_fields=["name", "device_type"])
         status_forget([(unit.owner.path, unit.hardware_id)])
         return unit

@@ -32,7 +32,7 @@ from codes.selectors import codes_visible_to
 from codes.text import display
 
 from .filtersets import UnitFilterSet
-from .forms import CSV_MAX_LINES, ApplyCodesForm, AttachCsvForm
+from .forms import CSV_MAX_BYTES, CSV_MAX_LINES, ApplyCodesForm, AttachCsvForm
 from .selectors import units_visible_to
 from .tables import UnitTable, days_left
 
@@ -145,6 +145,16 @@ def _posted_pairs(data) -> list[tuple[int, int]]:
             raise Http404 from None
         pairs.append((unit_id, code_id))
     return pairs
+
+
+def _posted_lines(data, count: int) -> list[int] | None:
+    """The file's line number of each confirmed pair, as the confirmation page posts them: one
+    whole number per pair, each a line a file of CSV_MAX_BYTES can have. None when they are not."""
+    lines = data.getlist("line")
+    if len(lines) != count or not all(line.isascii() and line.isdigit() for line in lines):
+        return None
+    numbers = [int(line) for line in lines]
+    return numbers if all(1 <= n <= CSV_MAX_BYTES for n in numbers) else None
 
 
 class UnitApplyCodesView(BulkActionView):
@@ -269,9 +279,12 @@ class UnitAttachCsvView(AccountRequiredMixin, View):
     def confirm(self):
         request = self.request
         pairs = _posted_pairs(request.POST)
-        lines = request.POST.getlist("line")
         if not pairs or len(pairs) > CSV_MAX_LINES:
             raise Http404
+        lines = _posted_lines(request.POST, len(pairs))
+        if lines is None:
+            damaged = _("The confirmation does not name the file's lines as it was shown: upload the file again.")
+            return self.render({"errors": [LineError(0, "", damaged)]}, status=400)
         units = {u.pk: u for u in units_visible_to(request.user).filter(pk__in={u for u, _c in pairs})}
         codes = {c.pk: c for c in codes_visible_to(request.user).filter(pk__in={c for _u, c in pairs})}
         if len(units) != len({u for u, _c in pairs}) or len(codes) != len({c for _u, c in pairs}):
@@ -282,9 +295,9 @@ class UnitAttachCsvView(AccountRequiredMixin, View):
             line_of = {}
             for (_unit_id, code_id), line in zip(pairs, lines, strict=False):
                 line_of[codes[code_id].display_text] = line
-            errors = [
-                LineError(int(line_of.get(r.item, 0) or 0), r.item, r.reason) for r in error.refusals
-            ] or [LineError(0, "", error.message)]
+            errors = [LineError(line_of.get(r.item, 0), r.item, r.reason) for r in error.refusals] or [
+                LineError(0, "", error.message)
+            ]
             return self.render({"errors": errors, "refused": error}, status=409)
         messages.success(request, _attached_message(attached))
         return HttpResponseRedirect(reverse("units:list"))

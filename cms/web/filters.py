@@ -2,8 +2,11 @@
 it out, through its Jinja2 renderer (ADR 32), with the templates in cms/jinja2/cms/forms/ and
 cms/jinja2/cms/widgets/."""
 
+from datetime import date
+
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.renderers import Jinja2
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import DateRangeWidget
@@ -72,6 +75,33 @@ class DayRangeWidget(DateRangeWidget):
         context = super().get_context(name, value, attrs)
         context["widget"]["part_labels"] = [_("from"), _("to")]
         return context
+
+
+#: The days a day filter takes: any a person means, and far from the ends of the calendar, where a
+#: day's first or last instant in a time zone falls outside what Python and the databases hold.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def bounded(field: forms.MultiValueField, first, last) -> None:
+    """Each half of a range field refuses what lies outside first..last, with the field's error."""
+    for half in field.fields:
+        half.validators += [MinValueValidator(first), MaxValueValidator(last)]
+
+
+class DayRangeField(django_filters.fields.DateRangeField):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bounded(self, FIRST_DAY, LAST_DAY)
+
+
+class DayRangeFilter(django_filters.DateFromToRangeFilter):
+    """A range of whole days, "from" and "to", each between FIRST_DAY and LAST_DAY."""
+
+    field_class = DayRangeField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", DayRangeWidget())
+        super().__init__(*args, **kwargs)
 
 
 class AccountChoiceIterator(django_filters.fields.ModelChoiceIterator):

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import InvalidPage
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -35,6 +36,28 @@ __all__ = ["BulkAction", "BulkActionView", "ExportColumn", "ObjectListView"]
 PAGE_SIZES = (25, 50, 100, 250)
 DEFAULT_PAGE_SIZE = 25
 PREVIEW_ROWS = 50
+#: The most rows a database query can skip (a signed 64-bit OFFSET).
+_MAX_OFFSET = 2**63 - 1
+
+
+class NotAPage(InvalidPage):
+    """A page number no list can have; the list answers 400 (`ObjectListView.get`)."""
+
+
+def page_number(text: str, per_page: int) -> int:
+    """The page a list's ?page= asks for: a whole number from 1 whose rows a database can skip
+    to. django-tables2 would quietly show the first page for "abc" or 0, and pass 20 digits on to
+    the database as an offset it cannot take."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= _MAX_OFFSET // per_page:
+        raise NotAPage(_("%(page)s is not a page of this list: pages are numbered 1, 2, 3 and so on.")
+                       % {"page": text[:30]})
+    return int(text)
+
+
+def bad_request(request, reason: str):
+    """The 400 page of the app's layout, saying what was wrong with what the request asked."""
+    return render(request, "400.html", {"exception": reason}, status=400)
 
 
 @dataclass(frozen=True)
@@ -140,7 +163,10 @@ class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):
         return kwargs
 
     def get_table_pagination(self, table):
-        return {"per_page": self.get_page_size(), "paginator_class": self.paginator_class}
+        per_page = self.get_page_size()
+        if page := self.request.GET.get(table.prefixed_page_field, ""):
+            page_number(page, per_page)  # refused before django-tables2 reads it its own way
+        return {"per_page": per_page, "paginator_class": self.paginator_class}
 
     def get(self, request, *args, **kwargs):
         kind = request.GET.get("export")
@@ -149,7 +175,10 @@ class ObjectListView(AccountRequiredMixin, SingleTableMixin, FilterView):
             if filterset.is_valid():
                 columns = self.get_export_columns()
                 return export_response(kind, self.get_export_queryset(filterset.qs), columns, self.export_filename)
-        return super().get(request, *args, **kwargs)
+        try:
+            return super().get(request, *args, **kwargs)
+        except NotAPage as error:
+            return bad_request(request, str(error))
 
     def get_export_columns(self) -> list[ExportColumn]:
         """The export's columns for this user: those of the table the user sees."""

@@ -13,14 +13,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from audit.models import Action, Event
-from cms.api.filtersets import IntegerFilter
+from cms.api.filtersets import InstantRangeFilter, IntegerFilter
 from cms.selectors import accounts_visible_to
 from codes import text as code_text
 from units.models import normalize_hardware_id
 
 
 class EventFilterSet(django_filters.FilterSet):
-    occurred = django_filters.IsoDateTimeFromToRangeFilter(label=_("Time"), field_name="occurred_at")
+    occurred = InstantRangeFilter(label=_("Time"), field_name="occurred_at")
     action = django_filters.MultipleChoiceFilter(label=_("Action"), choices=Action.choices)
     account = django_filters.ModelChoiceFilter(
         label=_("Account"), queryset=None, method="filter_account",

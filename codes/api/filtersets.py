@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from cms.api.filtersets import IntegerFilter
+from cms.api.filtersets import InstantRangeFilter, IntegerFilter
 from codes.filtersets import CodeFilterSet
 from codes.models import Batch
 
@@ -36,7 +36,7 @@ for _name, (_type, _help) in _SCHEMA.items():
 class BatchFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Batch.Status.choices)
     period_days = IntegerFilter(label=_("Period (days)"))
-    created = django_filters.IsoDateTimeFromToRangeFilter(label=_("Created"), field_name="created_at")
+    created = InstantRangeFilter(label=_("Created"), field_name="created_at")
 
     class Meta:
         model = Batch

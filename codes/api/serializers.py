@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cms.api.serializers import AccountRefSerializer
+from cms.validators import one_line
 from codes import text as code_text
 from codes.models import Batch, Code, CodeState
 from codes.rules import Reservation, code_state, reservation_of
@@ -131,7 +132,7 @@ class BatchCreateSerializer(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, coerce_to_string=True)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3, help_text="ISO 4217, e.g. EUR.")
     use_by = serializers.DateField(required=False, allow_null=True, default=None)
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="", validators=[one_line])
 
 
 def canonical(typed: str) -> str:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import Action
 from audit.selectors import day_bounds
 from cms.selectors import accounts_visible_to
-from cms.web.filters import AccountChoiceFilter, DayRangeWidget, FilterForm
+from cms.web.filters import AccountChoiceFilter, DayRangeFilter, FilterForm
 from codes import text as code_text
 from units.models import normalize_hardware_id
 
@@ -46,10 +46,9 @@ def action_choices() -> list:
 
 
 class EventFilterSet(django_filters.FilterSet):
-    occurred = django_filters.DateFromToRangeFilter(
+    occurred = DayRangeFilter(
         label=_("Time"), method="filter_occurred",
         help_text=_("Days in your account's time zone. Empty: all time."),
-        widget=DayRangeWidget(),
     )
     account = AccountChoiceFilter(
         label=_("Account"), queryset=None, method="filter_account", empty_label=_("Any account"),

@@ -15,10 +15,11 @@ from audit.models import Action
 from audit.services import events_insert_for_rows
 from cms.actors import SYSTEM
 from cms.errors import DomainError, Refusal
+from cms.validators import text_problem
 
 from .. import text as code_text
 from ..models import Batch, Code, CodeState
-from ..use_by import local_today, use_by_ends_at
+from ..use_by import local_today, use_by_ends_at, use_by_refusal
 from .clock import CODE_ENTRY
 from .common import require_provider_admin
 
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 5000
 
 
-def _validated_batch_terms(*, quantity, period_days, unit_price, currency, use_by, time_zone, now) -> tuple:
+def _validated_batch_terms(*, quantity, period_days, unit_price, currency, use_by, note="", time_zone, now) -> tuple:
     problems = []
     try:
         quantity = int(quantity)
@@ -53,8 +54,10 @@ def _validated_batch_terms(*, quantity, period_days, unit_price, currency, use_b
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         problems.append(Refusal("currency", _("The currency must be a three-letter code such as EUR."), "validation_error"))
-    if use_by is not None and use_by < local_today(time_zone, now):
-        problems.append(Refusal("use_by", _("The use-by date cannot be in the past."), "validation_error"))
+    if use_by is not None and (refusal := use_by_refusal(use_by, today=local_today(time_zone, now))):
+        problems.append(Refusal("use_by", refusal, "validation_error"))
+    if problem := text_problem(note or ""):
+        problems.append(Refusal("note", problem, "validation_error"))
     if problems:
         raise DomainError(_("The batch was not created: please correct the errors."), code="validation_error", refusals=problems)
     return quantity, period_days, unit_price, currency
@@ -82,7 +85,7 @@ def batch_generate(
     account = require_provider_admin(actor)
     quantity, period_days, unit_price, currency = _validated_batch_terms(
         quantity=quantity, period_days=period_days, unit_price=unit_price, currency=currency, use_by=use_by,
-        time_zone=account.time_zone, now=now,
+        note=note, time_zone=account.time_zone, now=now,
     )
     if background is None:
         background = quantity > settings.KEYLINE_SYNC_BATCH_LIMIT

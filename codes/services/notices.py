@@ -8,6 +8,7 @@ from audit.models import Action
 from audit.services import event_record
 from cms.actors import require_writer
 from cms.errors import DomainError, NotFound
+from cms.validators import typed_text
 
 from ..models import ExpiryNotice, NoticeSeen
 
@@ -15,7 +16,7 @@ MIN_DAYS, MAX_DAYS = 1, 99
 
 
 def _validated(*, name: str, text: str, days_before) -> tuple[str, str, int]:
-    name, text = (name or "").strip(), (text or "").strip()
+    name, text = typed_text(name, label=_("Name")), typed_text(text, label=_("Text"), multiline=True)
     if not name:
         raise DomainError(_("A notice needs a name."), code="invalid")
     if len(name) > ExpiryNotice._meta.get_field("name").max_length:

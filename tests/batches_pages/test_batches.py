@@ -173,6 +173,8 @@ def test_given_a_large_batch_when_the_task_runs_after_commit_then_the_batch_is_r
         ({"currency": "EURO"}, "currency"),
         ({"unit_price": "-1"}, "unit_price"),
         ({"use_by": (date.today() - timedelta(days=2)).isoformat()}, "use_by"),
+        ({"use_by": "9999-12-31"}, "use_by"),
+        ({"note": "Spr\x0bing"}, "note"),
     ],
 )
 def test_given_bad_terms_when_generating_then_the_field_says_why_and_nothing_is_created(
@@ -180,7 +182,7 @@ def test_given_bad_terms_when_generating_then_the_field_says_why_and_nothing_is_
 ):
     client.force_login(network.provider_admin)
     response = client.post(GENERATE, form(**overrides))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors[field]
     assert not Batch.objects.exists()
 

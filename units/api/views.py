@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from cms.api.errors import errors
 from cms.api.views import ApiViewMixin
 from cms.errors import NotFound
+from cms.validators import text_problem
 from codes.cover import unit_cover, with_cover
 from units.models import Unit, normalize_hardware_id
 from units.selectors import units_visible_to
@@ -45,6 +46,8 @@ class UnitViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         account = request.user.account
         hardware_id = normalize_hardware_id(self.kwargs["hardware_id"])
+        if text_problem(hardware_id):  # no unit has one (a NUL would even fail PostgreSQL's query)
+            raise NotFound(_("No such unit in your part of the network."))
         key, now = status_key(account.provider_path, hardware_id), timezone.now()
         entry = status_get(key, now)
         if entry is None:
