@@ -59,8 +59,8 @@ def _target_unit(typed_code: str, typed_hardware_id: str, *, actor, lock: bool, 
         if code is None or (own is not None and code.provider.path != own.provider_path):
             raise rules.redeem_refusal("code_not_valid")
         found["code"] = code
-        if Unit.objects.filter(hardware_id=hardware_id).exists():  # a unit of another provider than the code's
-            raise rules.redeem_refusal("code_not_valid")
+        # Unknown here, whether or not another provider has a unit by that id: one answer for both,
+        # so nobody can probe which hardware ids exist at other providers.
         raise rules.redeem_refusal("unit_not_eligible")
     if own is not None and own.provider_path != unit.owner.provider_path:
         raise rules.redeem_refusal("code_not_valid")

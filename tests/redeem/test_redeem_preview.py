@@ -62,7 +62,7 @@ def test_given_each_outcome_when_previewed_then_code_redeem_does_exactly_that(sh
     elif scenario == "unknown":
         typed, expected = code_text.generate(), "code_not_valid"
     elif scenario == "other_provider_unit":
-        hardware_id, expected = shop.rival_unit.hardware_id, "code_not_valid"
+        hardware_id, expected = shop.rival_unit.hardware_id, "unit_not_eligible"
     elif scenario == "revoked":
         [code] = factories.codes(n.provider_admin, quantity=1)
         code_revoke(code=code, actor=n.provider_admin)
