@@ -6,6 +6,9 @@ Every attempt counts once per client address and once per hardware id, at the ra
 django-ratelimit does the counting: fixed windows in the `RATELIMIT_USE_CACHE` cache under hashed
 keys, the address masked by `RATELIMIT_IPV4_MASK` / `RATELIMIT_IPV6_MASK`, `RATELIMIT_ENABLE` to turn
 the limits off, and a refusal when the cache cannot count (`RATELIMIT_FAIL_OPEN` off).
+
+An attempt that goes over a limit says so (`Limited.reached`) only when it is the first refused one
+of its window: the audit log records that one and no other (ADR 49).
 """
 
 import math
@@ -22,6 +25,9 @@ __all__ = ["ADDRESS", "HARDWARE_ID", "Limited", "client_address", "redeem_attemp
 ADDRESS = "address"
 HARDWARE_ID = "hardware_id"
 
+#: When the cache cannot count, the refusal lasts this long (seconds).
+_UNCOUNTED_WAIT = 60
+
 
 @dataclass(frozen=True)
 class Limited:
@@ -29,24 +35,55 @@ class Limited:
 
     scope: str  # ADDRESS or HARDWARE_ID
     retry_after: int  # seconds
+    # The limits this very attempt went over first in their window (counted attempts only).
+    reached: tuple[str, ...] = ()
 
     @property
     def minutes(self) -> int:
         return max(1, math.ceil(self.retry_after / 60))
 
 
+def _usage(request, *, group: str, key, rate: str, increment: bool) -> dict | None:
+    """django-ratelimit's count of one limit (None when the limits are switched off)."""
+    return get_usage(request, group=group, key=key, rate=rate, method=get_usage.ALL, increment=increment)
+
+
+def _counted(usage: dict) -> bool:
+    """False when the cache could not count: django-ratelimit then reports a limit of 0 and no time."""
+    return usage["time_left"] >= 0
+
+
+def _wait(usage: dict) -> int:
+    """Seconds until the limit's window ends."""
+    return max(1, usage["time_left"]) if _counted(usage) else _UNCOUNTED_WAIT
+
+
+def _limited(usages: dict[str, dict | None], *, increment: bool) -> Limited | None:
+    """The refusal for these counts, or None: when several limits trip, the longer wait."""
+    tripped = {scope: usage for scope, usage in usages.items() if usage is not None and usage["should_limit"]}
+    if not tripped:
+        return None
+    scope, usage = max(tripped.items(), key=lambda item: _wait(item[1]))
+    reached = tuple(
+        name for name, used in tripped.items() if increment and _counted(used) and used["count"] == used["limit"] + 1
+    )
+    return Limited(scope=scope, retry_after=_wait(usage), reached=reached)
+
+
 def redeem_attempt(request, *, hardware_id: str | None = None, increment: bool = True) -> Limited | None:
     """Count one redemption attempt from this request (for the given hardware id, if any) and
     say whether it goes over a limit; when both trip, the longer wait. `increment=False` only looks."""
-    limits = [(ADDRESS, "ip", settings.KEYLINE_REDEEM_RATE_ADDRESS)]
+    limits = {ADDRESS: ("ip", settings.KEYLINE_REDEEM_RATE_ADDRESS)}
     if normalized := normalize_hardware_id(hardware_id or ""):
-        limits.append((HARDWARE_ID, lambda _group, _request: normalized, settings.KEYLINE_REDEEM_RATE_HARDWARE_ID))
-    found = []
-    for scope, key, rate in limits:
-        usage = get_usage(
-            request, group=f"keyline.redeem.{scope}", key=key, rate=rate, method=get_usage.ALL, increment=increment
-        )
-        if usage is not None and usage["should_limit"]:
-            # time_left is -1 when the cache could not count: the attempt is refused for a minute.
-            found.append(Limited(scope=scope, retry_after=max(1, usage["time_left"]) if usage["time_left"] >= 0 else 60))
-    return max(found, key=lambda limited: limited.retry_after, default=None)
+        limits[HARDWARE_ID] = (lambda _group, _request: normalized, settings.KEYLINE_REDEEM_RATE_HARDWARE_ID)
+    usages = {
+        scope: _usage(request, group=f"keyline.redeem.{scope}", key=key, rate=rate, increment=increment)
+        for scope, (key, rate) in limits.items()
+    }
+    return _limited(usages, increment=increment)
+
+
+def redeem_rate(scope: str) -> str:
+    """The rate ("count/period") a redemption limit counts at."""
+    return {ADDRESS: settings.KEYLINE_REDEEM_RATE_ADDRESS, HARDWARE_ID: settings.KEYLINE_REDEEM_RATE_HARDWARE_ID}[scope]
+

@@ -5,7 +5,8 @@ Two steps. "check" validates the form and shows what redeeming would do
 against the posted code and hardware id, then calls `codes.services.code_redeem`, which
 decides again and records the outcome. Every POST counts against the rate limits
 (`codes.ratelimits`); every refused attempt is one `redeem_refused` audit entry (the service
-records its own, `redeem_refusal_record` the others).
+records its own, `redeem_refusal_record` the others), except the rate-limited ones: only the first of
+a limit's window is recorded (`redeem_limit_record`), and none of them looks anything up.
 
 Neither the code nor the hardware id is logged or shown on error pages
 (`sensitive_post_parameters`); the page is never cached.
@@ -34,6 +35,7 @@ from . import text as code_text
 from .redeem_forms import FIELD_MAX_LENGTH, ConfirmForm, RedeemForm, confirmation_sign
 from .selectors import code_by_text
 from .services import code_redeem, redeem_preview, redeem_refusal_record
+from .services.redemption import redeem_limit_record
 
 SESSION_DONE = "keyline.redeem.done"
 _SENSITIVE = ("code", "hardware_id", "token", "unit")
@@ -130,16 +132,8 @@ class RedeemView(View):
         form.is_valid()
         return form
 
-    def _rate_limited(
-        self, request, form: RedeemForm, limited: ratelimits.Limited, *, typed_code: str, hardware_id: str
-    ) -> HttpResponse:
-        redeem_refusal_record(
-            reason="rate_limited",
-            actor=_actor(request),
-            client_address=ratelimits.client_address(request),
-            details={"limit": limited.scope},
-            **_identify(typed_code, hardware_id),
-        )
+    def _rate_limited(self, request, form: RedeemForm, limited: ratelimits.Limited) -> HttpResponse:
+        redeem_limit_record(limited=limited, actor=_actor(request), client_address=ratelimits.client_address(request))
         if form._errors is None:
             form.is_valid()
         form.add_error(
@@ -184,9 +178,7 @@ class RedeemView(View):
         posted_hardware_id = self._posted_hardware_id(request, units)
         limited = ratelimits.redeem_attempt(request, hardware_id=posted_hardware_id)
         if limited is not None:
-            return self._rate_limited(
-                request, form, limited, typed_code=_posted(request, "code"), hardware_id=posted_hardware_id,
-            )
+            return self._rate_limited(request, form, limited)
         address = ratelimits.client_address(request)
         if not form.is_valid():
             redeem_refusal_record(reason="invalid_input", actor=actor, client_address=address)
@@ -234,7 +226,7 @@ class RedeemView(View):
         limited = ratelimits.redeem_attempt(request, hardware_id=posted_hardware_id)
         if limited is not None:
             form = self._refill(request, units, code=posted_code, hardware_id=posted_hardware_id)
-            return self._rate_limited(request, form, limited, typed_code=posted_code, hardware_id=posted_hardware_id)
+            return self._rate_limited(request, form, limited)
         address = ratelimits.client_address(request)
         confirm = ConfirmForm(request.POST, actor_id=actor.pk)
         unit_id = None

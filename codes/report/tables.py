@@ -55,6 +55,7 @@ DETAIL_LABELS = {
     "recipient": _("Recipient"),
     "language": _("Language"),
     "limit": _("Limit"),
+    "rate": _("Rate"),
     "scheduled": _("Scheduled"),
     "moved_from": _("Moved from"),
     "use_by_passed": _("Use-by date passed"),

@@ -17,7 +17,7 @@ from cms.errors import DomainError
 from cms.models import Account
 from units.models import Unit, normalize_hardware_id
 
-from .. import rules
+from .. import ratelimits, rules
 from .. import text as code_text
 from ..models import ON_UNIT_STATES, Code
 from .attaching import Pairing, attach_pairs
@@ -136,7 +136,7 @@ def redeem_refusal_record(
     details: dict | None = None, now: datetime | None = None,
 ) -> Event:
     """One `redeem_refused` entry, in its own transaction. `reason` is the stable refusal code
-    (`rate_limited`, `code_mistyped`, `confirmation_tampered`, ...); the typed code and hardware
+    (`code_mistyped`, `confirmation_tampered`, ...); the typed code and hardware
     id never go into `details`: the code and unit rows, when identified, say which ones."""
     with transaction.atomic():
         return events_write(
@@ -147,3 +147,25 @@ def redeem_refusal_record(
                 )
             ]
         )[0]
+
+
+def redeem_limit_record(
+    *, limited: ratelimits.Limited, actor=ANONYMOUS, client_address: str | None = None, now: datetime | None = None
+) -> list[Event]:
+    """The trace of a rate-limited attempt: one `redeem_refused` entry for each limit this attempt
+    was the first to go over in its window, and nothing for the attempts after it, which only the
+    counters count (ADR 49). Nothing is looked up: the entry names the limit, not the code or unit."""
+    if not limited.reached:
+        return []
+    account = actor.account if is_person(actor) else None
+    with transaction.atomic():
+        return events_write(
+            [
+                event_build(
+                    action=Action.REDEEM_REFUSED, actor=actor, occurred_at=now or timezone.now(), account=account,
+                    client_address=client_address,
+                    details={"reason": "rate_limited", "limit": scope, "rate": ratelimits.redeem_rate(scope)},
+                )
+                for scope in limited.reached
+            ]
+        )
