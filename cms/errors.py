@@ -43,6 +43,15 @@ class DomainError(Exception):
         return cls(message, code="bulk_refused", refusals=refusals)
 
 
+@dataclass
+class RateLimited(DomainError):
+    """Refused by a rate limit, before anything was done: the same request may succeed after
+    `retry_after` seconds (the API's Retry-After)."""
+
+    code: str = "rate_limited"
+    retry_after: int = 60
+
+
 class NotFound(DomainError):
     """Outside the actor's part of the tree, or not there at all: the two look the same."""
 

@@ -338,6 +338,10 @@ KEYLINE_REDEEM_RATE_HARDWARE_ID = env.str("KEYLINE_REDEEM_RATE_HARDWARE_ID", def
 KEYLINE_REDEEM_CONFIRM_MAX_AGE = env.int("KEYLINE_REDEEM_CONFIRM_MAX_AGE", default=15 * 60)
 # Most codes one "send by e-mail" action may send.
 KEYLINE_MAIL_MAX_CODES = env.int("KEYLINE_MAIL_MAX_CODES", default=500)
+# E-mails of codes one user may send, and one address may receive, per period (`codes.ratelimits`,
+# django-ratelimit's counters): a send that would go over is refused whole (ADR 50).
+KEYLINE_MAIL_RATE_USER = env.str("KEYLINE_MAIL_RATE_USER", default="60/h")
+KEYLINE_MAIL_RATE_RECIPIENT = env.str("KEYLINE_MAIL_RATE_RECIPIENT", default="20/h")
 # Expiry-notice mails go out once a day from this hour, in each account's time zone (the job runs hourly).
 KEYLINE_NOTICE_MAIL_HOUR = env.int("KEYLINE_NOTICE_MAIL_HOUR", default=7)
 if REDIS_URL:

@@ -15,12 +15,15 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views import View
 
-from cms.errors import DomainError
+from cms.errors import DomainError, RateLimited
 
 from .mail_forms import CodeSendForm
 from .rules import reservation_of
 from .selectors import codes_visible_to, with_state
 from .services import codes_send_by_email
+
+#: The page's status for a refused send, as the API answers it.
+_STATUS = {"permission_denied": 403, "rate_limited": 429}
 
 
 def _pks(values) -> list[int]:
@@ -95,7 +98,10 @@ class CodeSendView(LoginRequiredMixin, View):
                     form.add_error(None, f"{refusal.item}: {refusal.reason}")
             if not error.refusals:
                 form.add_error(None, error.message)
-            return self._render(request, form, codes, status=409 if error.code != "permission_denied" else 403)
+            response = self._render(request, form, codes, status=_STATUS.get(error.code, 409))
+            if isinstance(error, RateLimited):
+                response["Retry-After"] = str(error.retry_after)
+            return response
         messages.success(
             request,
             ngettext(

@@ -9,6 +9,7 @@
 """
 
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -47,6 +48,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
         if item.get_closest_marker("redis") and not settings.REDIS_URL:
             item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL)"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Each test counts from zero in the real rate-limit cache (the Redis db of REDIS_URL, or the
+    embedded default's memory cache), under its own key prefix: the counters outlive the test, and
+    its redemptions and sent mails must neither see other tests' counts nor be seen by them."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
 
 
 @pytest.fixture(autouse=True)

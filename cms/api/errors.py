@@ -19,7 +19,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from cms.errors import DomainError
+from cms.errors import DomainError, RateLimited
 
 #: HTTP status of each machine code. A code not listed here is a refusal of the request as
 #: made: 400.
@@ -106,7 +106,8 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
         details = [{"item": r.item, "reason": str(r.reason), "code": r.code} for r in exc.refusals]
-        return error_response(exc.code, exc.message, details)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return error_response(exc.code, exc.message, details, headers=headers)
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -4,6 +4,8 @@ expiry-notice mails (`notices_mail_due`).
 
 Sending codes reserves them for the recipient (`codes.rules.reservation_of`, DOMAIN.md): it
 records one `reserved` entry per code and hands the mails to the worker once that is committed.
+Each mail counts against the sender's and the recipient's hourly limits (`codes.ratelimits`); a
+send that would go over either is refused whole, before anything is reserved, recorded or sent.
 A notice mail is recorded (`NoticeMailed` and its `notice_sent` entry) in the transaction that
 hands it to the e-mail backend: when the backend fails nothing is recorded and the next hourly run
 tries again; two runs at once send it once.
@@ -25,14 +27,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.models import Action
 from audit.services import event_build, events_write
 from cms.actors import SYSTEM, require_writer
-from cms.errors import DomainError, Refusal
+from cms.errors import DomainError, RateLimited, Refusal
 from cms.models import Account
 
-from .. import rules
+from .. import ratelimits, rules
 from ..models import Code, NoticeMailed
 from ..notices import DueNotice, notices_due_for_users, units_losing_cover
 from .common import each_code, ids_of
@@ -70,6 +73,27 @@ def _validated(*, recipient: str, message: str, language: str) -> tuple[str, str
     return recipient, message
 
 
+def _mail_limited(limited: ratelimits.Limited, *, recipient: str, mails: int, one_mail_per_code: bool) -> RateLimited:
+    """The refusal of a send that would go over a mail limit, saying what would fit."""
+    if limited.limit is None:
+        message = _("Nothing was sent: the e-mail limits cannot be checked just now. Try again in a minute.")
+        return RateLimited(message, retry_after=limited.retry_after)
+    numbers = {"limit": limited.limit, "left": limited.left, "mails": mails, "recipient": recipient}
+    if limited.scope == ratelimits.USER:
+        said = _("Nothing was sent: one user may send %(limit)d e-mails an hour (%(left)d left now), and this would "
+                 "send %(mails)d.") % numbers
+    else:
+        said = _("Nothing was sent: one address may receive %(limit)d e-mails an hour (%(left)d left now for "
+                 "%(recipient)s), and this would send %(mails)d.") % numbers
+    if one_mail_per_code and mails > 1 and limited.left >= 1:
+        then = _("One e-mail listing all the codes would fit now.")
+    else:
+        then = ngettext("Try again in %(minutes)d minute.", "Try again in %(minutes)d minutes.", limited.minutes) % {
+            "minutes": limited.minutes
+        }
+    return RateLimited(f"{said} {then}", retry_after=limited.retry_after)
+
+
 def codes_send_by_email(
     *,
     codes: Iterable[Code | int],
@@ -83,7 +107,8 @@ def codes_send_by_email(
     """E-mail codes the actor can see (held by its account or below) to one address, one mail
     per code or one mail listing them all, and reserve them for that address. All-or-nothing:
     when any code is refused (not visible, no longer redeemable, reserved for another address)
-    nothing is recorded or sent. Returns the codes sent."""
+    or the mails would go over the sender's or the recipient's limit, nothing is recorded or
+    sent. Returns the codes sent."""
     account = require_writer(actor)
     recipient, message = _validated(recipient=recipient, message=message, language=language)
     ids = list(dict.fromkeys(c if isinstance(c, int) else c.pk for c in codes))
@@ -94,11 +119,19 @@ def codes_send_by_email(
             _("At most %(max)d codes can be sent at once.") % {"max": settings.KEYLINE_MAIL_MAX_CODES},
             code="validation_error",
         )
+    mails = len(ids) if one_mail_per_code else 1
+    limits = {"user_id": actor.pk, "recipient": recipient, "mails": mails}
+    if (limited := ratelimits.mail_allowance(**limits)) is not None:
+        raise _mail_limited(limited, recipient=recipient, mails=mails, one_mail_per_code=one_mail_per_code)
     with transaction.atomic():
         # Codes outside the sender's branch read as unknown, by id only.
         locked = {pk: code for pk, code in lock_codes(ids).items() if account.contains(code.holder)}
         now = now or timezone.now()  # read once the locks are held (ADR 9)
         sent = each_code(ids, locked, account, lambda code: rules.send_refusal(code, recipient, now))
+        # Counted once every code has passed, so a refused send spends nothing; this refuses only
+        # when sends at the same moment took the room the look above found.
+        if (limited := ratelimits.mail_spend(**limits)) is not None:
+            raise _mail_limited(limited, recipient=recipient, mails=mails, one_mail_per_code=one_mail_per_code)
         events, reserving = [], []
         for code in sent:
             # Sent again to the same address: the reservation stands from its first mail.

@@ -4,7 +4,6 @@
     so a unit of "Harvest Co" (below North) can take them and a unit of "South Rentals" cannot.
 """
 
-import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -18,15 +17,6 @@ from tests.mail_server import smtp_server  # noqa: F401  (a fixture: a real SMTP
 from units.models import Unit
 
 ADDRESS = "203.0.113.7"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits(settings):
-    """Each test counts from zero in the real rate-limit cache (the Redis db of REDIS_URL, or
-    the embedded default's memory cache), under its own key prefix, so tests neither see each
-    other's counts nor anyone else's."""
-    settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
-    settings.RATELIMIT_ENABLE = True
 
 
 @dataclass
