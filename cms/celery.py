@@ -16,6 +16,11 @@ app.conf.beat_schedule = {
         "task": "codes.tasks.codes_expire_due_task",
         "schedule": 60.0,
     },
+    # A large batch whose fill died with its worker is sent to the workers again (ADR 39).
+    "batches-resume-stalled": {
+        "task": "codes.tasks.batches_resume_stalled_task",
+        "schedule": 60.0,
+    },
     "codes-archive-expired": {
         "task": "codes.tasks.codes_archive_expired_task",
         "schedule": crontab(hour=3, minute=15),

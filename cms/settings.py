@@ -172,7 +172,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:
     # A file cache is shared by the web process and the worker (a per-process memory cache is
-    # not), so task locks and rate limits still mean something in the embedded set-up.
+    # not), so an entry one of them drops (a unit's status answer) is gone for the other too.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -289,6 +289,8 @@ KEYLINE_EXPIRY_PARTITIONS = env.int("KEYLINE_EXPIRY_PARTITIONS", default=1)
 KEYLINE_SYNC_BATCH_LIMIT = env.int("KEYLINE_SYNC_BATCH_LIMIT", default=2000)
 # Fills of one large batch the worker runs side by side (PostgreSQL only), ADR 16.
 KEYLINE_BATCH_FILL_TASKS = env.int("KEYLINE_BATCH_FILL_TASKS", default=2)
+# Codes a fill writes and counts in one transaction: a killed worker loses at most one chunk.
+KEYLINE_BATCH_CHUNK = env.int("KEYLINE_BATCH_CHUNK", default=5000)
 KEYLINE_MAX_BATCH = 100_000
 # Longest the unit-status call keeps an answer (units.status_cache): changes drop it, this bounds a
 # read that raced one. Over a tracking server's minute, so its next question is a hit (ADR 26).

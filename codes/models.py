@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import text as code_text
@@ -53,6 +54,9 @@ class Batch(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.GENERATING)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When its fill last counted a chunk (or beat last resumed it): a batch still generating that
+    # has not moved for a while lost its fill with a killed worker (ADR 39).
+    progressed_at = models.DateTimeField(_("last progress"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("batch")

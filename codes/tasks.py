@@ -37,3 +37,9 @@ def codes_archive_expired_task() -> dict:
 @shared_task
 def notices_mail_due_task() -> dict:
     return {"sent": services.notices_mail_due()}
+
+
+@shared_task
+def batches_resume_stalled_task() -> dict:
+    """Every minute: fills lost with a killed worker are sent again."""
+    return {"resumed": services.batches_resume_stalled()}

@@ -14,7 +14,7 @@ codes).
 
 from .accounts import account_move_customer
 from .attaching import Released, code_attach, code_release, codes_attach, codes_release
-from .batches import batch_fill, batch_generate
+from .batches import batch_fill, batch_generate, batches_resume_stalled
 from .expiry import ExpiryRun, codes_archive_expired, codes_expire_due
 from .mail import (
     code_reservation_cancel,
@@ -29,9 +29,9 @@ from .sharing import code_recall, code_revoke, code_share, codes_recall, codes_r
 
 __all__ = [
     "ExpiryRun", "RedeemPreview", "Released", "account_move_customer", "batch_fill", "batch_generate",
-    "code_attach", "code_recall", "code_redeem", "code_release", "code_reservation_cancel", "code_revoke",
-    "code_share", "codes_archive_expired", "codes_attach", "codes_expire_due", "codes_mail_build", "codes_recall",
-    "codes_release", "codes_reservation_cancel", "codes_revoke", "codes_send_by_email", "codes_share",
-    "notice_create", "notice_delete", "notice_update", "notices_mail_due", "notices_mark_seen", "redeem_preview",
-    "redeem_refusal_record",
+    "batches_resume_stalled", "code_attach", "code_recall", "code_redeem", "code_release",
+    "code_reservation_cancel", "code_revoke", "code_share", "codes_archive_expired", "codes_attach",
+    "codes_expire_due", "codes_mail_build", "codes_recall", "codes_release", "codes_reservation_cancel",
+    "codes_revoke", "codes_send_by_email", "codes_share", "notice_create", "notice_delete", "notice_update",
+    "notices_mail_due", "notices_mark_seen", "redeem_preview", "redeem_refusal_record",
 ]

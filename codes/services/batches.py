@@ -1,8 +1,9 @@
 """Creating codes: a batch of N codes of one period, held by the provider (provider admins
 only). Large batches are filled by the worker in chunks, with visible progress."""
 
+import functools
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from celery import group, shared_task
@@ -25,8 +26,9 @@ from .common import require_provider_admin
 
 logger = logging.getLogger(__name__)
 
-#: Codes written and counted in one transaction by `batch_fill`.
-CHUNK_SIZE = 5000
+#: How long a batch still generating may go without counting a chunk before beat takes its fill
+#: for lost with a killed worker and sends another: a live fill counts one every second or so.
+STALLED_AFTER = timedelta(minutes=2)
 
 
 def _validated_batch_terms(*, quantity, period_days, unit_price, currency, use_by, note="", time_zone, now) -> tuple:
@@ -100,6 +102,7 @@ def batch_generate(
             use_by=use_by,
             note=(note or "")[:500],
             status=Batch.Status.GENERATING,
+            progressed_at=now,
         )
         if background:
             transaction.on_commit(lambda: batch_fill_in_worker(batch))
@@ -109,12 +112,13 @@ def batch_generate(
     return batch
 
 
-def batch_fill(*, batch_id: int, chunk_size: int = CHUNK_SIZE, now: datetime | None = None) -> Batch:
+def batch_fill(*, batch_id: int, chunk_size: int | None = None, now: datetime | None = None) -> Batch:
     """Generate a batch's missing codes in chunks, one transaction each, so progress is visible
     and a crash resumes where it stopped. Several fills of one batch may run at once (the worker
     runs a group of them, ADR 16): a chunk is written first and counted last, under the batch's
     lock, and a chunk that no longer fits, or whose use-by deadline the provider's time zone has
     moved meanwhile, is rolled back."""
+    chunk_size = chunk_size or settings.KEYLINE_BATCH_CHUNK
     while True:
         batch = Batch.objects.select_related("created_by__account", "provider").get(pk=batch_id)
         missing = batch.quantity - batch.generated_count
@@ -136,9 +140,10 @@ def batch_fill(*, batch_id: int, chunk_size: int = CHUNK_SIZE, now: datetime | N
                 transaction.set_rollback(True)
                 continue
             locked.generated_count += len(ids)
+            locked.progressed_at = moment
             if locked.generated_count >= locked.quantity:
                 locked.status = Batch.Status.READY
-            locked.save(update_fields=["generated_count", "status"])
+            locked.save(update_fields=["generated_count", "progressed_at", "status"])
 
 
 def _batch_mark_ready(batch_id: int) -> Batch:
@@ -153,15 +158,40 @@ def _batch_mark_ready(batch_id: int) -> Batch:
 def batch_fill_in_worker(batch: Batch) -> None:
     """Send the fill of a large batch to the worker, as a group of KEYLINE_BATCH_FILL_TASKS fills
     (at most one per chunk) that run side by side; one on SQLite, which has one writer."""
-    chunks = -(-(batch.quantity - batch.generated_count) // CHUNK_SIZE)
+    chunks = -(-(batch.quantity - batch.generated_count) // settings.KEYLINE_BATCH_CHUNK)
     fills = max(1, min(settings.KEYLINE_BATCH_FILL_TASKS if connection.vendor == "postgresql" else 1, chunks))
     group(batch_fill_task.s(batch.pk) for _ in range(fills)).delay()
 
 
-@shared_task(name="codes.tasks.batch_fill_task")
+# Acknowledged once done, and put back in the queue when the pool process running it dies (a
+# lost worker's message comes back after the broker's visibility timeout): a fill is safe to
+# run again, since a chunk is written and counted in one transaction (ADR 39).
+@shared_task(name="codes.tasks.batch_fill_task", acks_late=True, reject_on_worker_lost=True)
 def batch_fill_task(batch_id: int) -> int:
     """The worker's half of a large `batch_generate`."""
     return batch_fill(batch_id=batch_id).generated_count
+
+
+def batches_resume_stalled(*, now: datetime | None = None) -> list[int]:
+    """Beat's safety net for fills lost with their worker (every minute): send new fills for each
+    batch still generating that has not counted a chunk for STALLED_AFTER, and count that as its
+    progress, so a fill waiting in a busy queue is not sent again each minute. A fill that was
+    not lost after all only wastes its next chunk (ADR 16). Returns the ids of the batches resumed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stalled = list(
+            Batch.objects.filter(status=Batch.Status.GENERATING, progressed_at__lte=now - STALLED_AFTER)
+            .order_by("pk")
+            .select_for_update(of=("self",), no_key=True)
+        )
+        Batch.objects.filter(pk__in=[batch.pk for batch in stalled]).update(progressed_at=now)
+        for batch in stalled:
+            logger.warning(
+                "batch %s: no progress since %s at %s of %s codes; its fill is sent again",
+                batch.pk, batch.progressed_at.isoformat(), batch.generated_count, batch.quantity,
+            )
+            transaction.on_commit(functools.partial(batch_fill_in_worker, batch))
+    return [batch.pk for batch in stalled]
 
 
 def _insert_codes(batch: Batch, count: int) -> list[int]:

@@ -35,11 +35,16 @@ def test_the_beat_schedule_names_only_registered_tasks():
         assert entry["task"] in app.tasks, f"{name} names an unknown task {entry['task']}"
 
 
-def test_expiry_runs_every_minute_and_the_archive_daily():
+def test_expiry_and_the_resume_of_stalled_batches_run_every_minute_and_the_archive_daily():
     by_task = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
     assert by_task[tasks.codes_expire_due_task.name] == 60.0
+    assert by_task[tasks.batches_resume_stalled_task.name] == 60.0
     daily = by_task[tasks.codes_archive_expired_task.name]
     assert isinstance(daily, crontab) and daily.hour == {3} and daily.minute == {15}
+
+
+def test_a_batch_fill_is_acknowledged_once_done_and_put_back_in_the_queue_when_its_worker_is_lost():
+    assert tasks.batch_fill_task.acks_late and tasks.batch_fill_task.reject_on_worker_lost
 
 
 def test_the_expiry_task_records_a_due_code_and_a_second_run_records_nothing(network, clock):
